@@ -29,6 +29,9 @@ typedef struct mp_source_ops {
     /* Restores a position saved by save; the loop then calls next and discards the
      * results to skip events committed after that save. Returns 0 or -EINVAL. */
     int (*restore)(mp_source_t *s, const void *buf, uint32_t len);
+    /* Optional: discards the next n events as fast as possible, ignoring pacing (used
+     * right after restore). NULL: the loop calls next and waits out IDLE. */
+    int (*skip)(mp_source_t *s, uint64_t n);
     void (*destroy)(mp_source_t *s);
 } mp_source_ops_t;
 

@@ -217,22 +217,6 @@ uint64_t mp_ring_publish(mp_ring_writer_t *w, uint16_t type, const void *payload
     return mp_ring_commit(w, type, len, ingest_unix_ns);
 }
 
-void mp_ring_reader_init(mp_ring_reader_t *r, const mp_ring_ctl_t *ctl, const uint8_t *data,
-                         mp_ring_start_t start)
-{
-    memset(r, 0, sizeof *r);
-    r->ctl = ctl;
-    r->data = data;
-    r->mask = ctl->mask;
-    if (start == MP_RING_FROM_TAIL) {
-        r->pos = atomic_load_explicit(&ctl->tail, memory_order_acquire);
-        r->next_seq = atomic_load_explicit(&ctl->last_seq, memory_order_relaxed) + 1;
-    } else {
-        r->pos = atomic_load_explicit(&ctl->head, memory_order_acquire);
-        r->next_seq = 0;
-    }
-}
-
 /* True when the bytes at pos were still intact after the caller finished copying them:
  * the writer moves head past a record before overwriting it (see begin_record). */
 static inline bool validate_copy(const mp_ring_reader_t *r, uint64_t pos)
@@ -255,14 +239,16 @@ static bool read_header(const mp_ring_reader_t *r, uint64_t pos, mp_ring_rec_t *
     return rec_plausible(len, out->type, pos & r->mask, r->ctl->capacity);
 }
 
-/* The reader fell behind head: jump to the oldest intact record and report what was
- * lost. Bounded: a writer lapping us again and again makes us give up this round with
- * the gap reported so far. */
-static int recover_lap(mp_ring_reader_t *r, mp_ring_record_t *out)
+/* Finds the oldest intact non-padding record: its position and seq (or tail and the
+ * next seq to come when there is none). False when a writer lapping us on every try
+ * kept it from finding one. */
+static bool locate_oldest(const mp_ring_reader_t *r, uint64_t *pos, uint64_t *seq)
 {
     for (int tries = 0; tries < READ_RETRIES; tries++) {
         uint64_t head = atomic_load_explicit(&r->ctl->head, memory_order_acquire);
         uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_acquire);
+        /* last_seq is read right after tail; it may be newer than tail, never older. */
+        uint64_t last = atomic_load_explicit(&r->ctl->last_seq, memory_order_relaxed);
         uint64_t p = head;
         mp_ring_rec_t h;
         bool ok = true;
@@ -275,20 +261,46 @@ static int recover_lap(mp_ring_reader_t *r, mp_ring_record_t *out)
             p += align8(atomic_load_explicit(&h.length, memory_order_relaxed));
         }
         if (!ok) continue;
-        uint64_t first_kept = p == tail ? atomic_load_explicit(&r->ctl->last_seq,
-                                                               memory_order_relaxed) + 1
-                                        : h.seq;
-        out->gap_first = r->next_seq;
-        out->gap_last = first_kept - 1;
-        if (r->next_seq && first_kept > r->next_seq) {
-            r->gaps++;
-            r->gap_events += first_kept - r->next_seq;
-        }
-        r->pos = p;
-        r->next_seq = first_kept;
-        return MP_RING_LAPPED;
+        *pos = p;
+        *seq = p == tail ? last + 1 : h.seq;
+        return true;
     }
-    return MP_RING_EMPTY;
+    return false;
+}
+
+enum { LAP_LOST = 1, LAP_NOTHING_LOST = 0, LAP_GAVE_UP = -1 };
+
+/* The reader fell behind head: jump to the oldest intact record and report the seqs it
+ * lost. Nothing is lost when it stood on a padding record the writer reclaimed. */
+static int recover_lap(mp_ring_reader_t *r, mp_ring_record_t *out)
+{
+    uint64_t p, first_kept;
+    if (!locate_oldest(r, &p, &first_kept)) return LAP_GAVE_UP;
+    r->pos = p;
+    if (!r->next_seq || first_kept <= r->next_seq) return LAP_NOTHING_LOST;
+    out->gap_first = r->next_seq;
+    out->gap_last = first_kept - 1;
+    r->gaps++;
+    r->gap_events += first_kept - r->next_seq;
+    r->next_seq = first_kept;
+    return LAP_LOST;
+}
+
+void mp_ring_reader_init(mp_ring_reader_t *r, const mp_ring_ctl_t *ctl, const uint8_t *data,
+                         mp_ring_start_t start)
+{
+    memset(r, 0, sizeof *r);
+    r->ctl = ctl;
+    r->data = data;
+    r->mask = ctl->mask;
+    if (start == MP_RING_FROM_TAIL) {
+        r->pos = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+        r->next_seq = atomic_load_explicit(&ctl->last_seq, memory_order_relaxed) + 1;
+    } else if (!locate_oldest(r, &r->pos, &r->next_seq)) {
+        /* Lapped on every try: take whatever comes first. */
+        r->pos = atomic_load_explicit(&ctl->head, memory_order_acquire);
+        r->next_seq = 0;
+    }
 }
 
 int mp_ring_read(mp_ring_reader_t *r, mp_ring_record_t *out, void *buf, size_t cap)
@@ -296,10 +308,13 @@ int mp_ring_read(mp_ring_reader_t *r, mp_ring_record_t *out, void *buf, size_t c
     for (;;) {
         uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_acquire);
         if (r->pos == tail) return MP_RING_EMPTY;
-        if (pos_before(r->pos, atomic_load_explicit(&r->ctl->head, memory_order_acquire)))
-            return recover_lap(r, out);
         mp_ring_rec_t h;
-        if (!read_header(r, r->pos, &h)) return recover_lap(r, out);
+        if (pos_before(r->pos, atomic_load_explicit(&r->ctl->head, memory_order_acquire)) ||
+            !read_header(r, r->pos, &h)) {
+            int lap = recover_lap(r, out);
+            if (lap == LAP_NOTHING_LOST) continue;
+            return lap == LAP_LOST ? MP_RING_LAPPED : MP_RING_EMPTY;
+        }
         uint32_t len = atomic_load_explicit(&h.length, memory_order_relaxed);
         if (h.type == MP_RING_TYPE_PAD) {
             r->pos += len;
@@ -325,7 +340,11 @@ int mp_ring_read(mp_ring_reader_t *r, mp_ring_record_t *out, void *buf, size_t c
             return -EMSGSIZE;
         }
         memcpy(buf, (const uint8_t *)crec_at(r->data, r->mask, r->pos) + REC_HDR, payload);
-        if (!validate_copy(r, r->pos)) return recover_lap(r, out);
+        if (!validate_copy(r, r->pos)) {
+            int lap = recover_lap(r, out);
+            if (lap == LAP_NOTHING_LOST) continue;
+            return lap == LAP_LOST ? MP_RING_LAPPED : MP_RING_EMPTY;
+        }
         out->seq = h.seq;
         out->type = h.type;
         out->ingest_unix_ns = h.ingest_unix_ns;
