@@ -62,11 +62,12 @@ static mp_source_t *create_source(const mp_ingest_config_t *cfg)
     return NULL;
 }
 
-static void save_checkpoint(ingest_t *in)
+/* Saves the source's position after its last event, labelled with the seq that event
+ * has (or will get: a save may precede the publish, see publish()). */
+static void save_checkpoint(ingest_t *in, uint64_t as_of_seq)
 {
     uint32_t len = in->src->ops->save(in->src, in->ckpt_buf, MP_CHECKPOINT_STATE_MAX);
-    if (len) mp_checkpoint_save(in->ev.checkpoint, in->writer.next_seq - 1, in->src->fingerprint,
-                                in->ckpt_buf, len);
+    if (len) mp_checkpoint_save(in->ev.checkpoint, as_of_seq, in->src->fingerprint, in->ckpt_buf, len);
     in->since_checkpoint = 0;
 }
 
@@ -80,7 +81,7 @@ static int resume_source(ingest_t *in)
                            MP_CHECKPOINT_STATE_MAX, &len, &at) != 0 ||
         in->src->ops->restore(in->src, in->ckpt_buf, len) != 0) {
         if (last) mp_log("no checkpoint for this source; it starts fresh after seq %" PRIu64, last);
-        save_checkpoint(in);
+        save_checkpoint(in, last);
         return 0;
     }
     uint64_t skip = last - at;
@@ -118,12 +119,18 @@ static int publish(ingest_t *in, const mp_event_t *ev, uint8_t *buf)
         in->src->malformed_total++;
         return 0;
     }
+    /* The checkpoint is saved before the record it describes is published, labelled with
+     * that record's seq: a crash in between leaves it ahead of the last committed seq,
+     * so a restart ignores it and uses the previous one. Sources that save after every
+     * event (files) thus never need to regenerate anything; TICKs, which a file source
+     * cannot reproduce, are never skipped by count. */
+    if (++in->since_checkpoint >= in->src->checkpoint_every)
+        save_checkpoint(in, mp_ring_next_seq(&in->writer));
     uint64_t seq = mp_ring_publish(&in->writer, ev->type, buf, (uint32_t)len, mp_wall_ns());
     /* Pairs with readers' acquire of progress_seq (tools, gateway). */
     atomic_store_explicit(&mp_region_header(&in->ev.region)->progress_seq, seq,
                           memory_order_release);
     mp_metric_add(in->m_events, 1);
-    if (++in->since_checkpoint >= in->src->checkpoint_every) save_checkpoint(in);
     return 0;
 }
 
@@ -207,7 +214,7 @@ int mp_ingest_run(const mp_ingest_config_t *cfg, volatile sig_atomic_t *stop)
     uint64_t published = 0, t0 = mp_mono_ns();
     code = run_loop(&in, &published);
     double secs = (double)(mp_mono_ns() - t0) / 1e9;
-    save_checkpoint(&in);
+    save_checkpoint(&in, in.writer.next_seq - 1);
     heartbeat(&in, mp_mono_ns());
     mp_log("published %" PRIu64 " events in %.2f s (%.0f events/s); last seq %" PRIu64
            ", malformed %" PRIu64, published, secs, secs > 0 ? (double)published / secs : 0.0,

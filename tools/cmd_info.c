@@ -1,0 +1,91 @@
+/* mempulse-shm info: what the regions hold: writers, seqs, ring usage, metrics. */
+#include "tools/shm_cli.h"
+
+#include "shm/tether.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+static json_t *events_json(const mp_events_region_t *ev)
+{
+    json_t *o = mp_cli_header_json(&ev->region);
+    const mp_ring_ctl_t *ctl = ev->ctl;
+    uint64_t tail = atomic_load_explicit(&ctl->tail, memory_order_acquire);
+    uint64_t head = atomic_load_explicit(&ctl->head, memory_order_acquire);
+    uint64_t last = atomic_load_explicit(&ctl->last_seq, memory_order_relaxed);
+    uint64_t head_seq = atomic_load_explicit(&ctl->head_seq, memory_order_relaxed);
+    json_object_set_new(o, "last_seq", json_integer((json_int_t)last));
+    /* head_seq stays 0 until the writer first reclaims: the oldest is then seq 1. */
+    json_object_set_new(o, "oldest_seq", tail == head || !last ? json_null()
+                                         : json_integer(head_seq ? (json_int_t)head_seq : 1));
+    json_object_set_new(o, "capacity_bytes", json_integer((json_int_t)ctl->capacity));
+    json_object_set_new(o, "used_bytes", json_integer((json_int_t)(tail - head)));
+    json_object_set_new(o, "metrics", mp_cli_metrics_json(ev->metrics));
+    return o;
+}
+
+/* The read-model region, when one exists: header facts and the applied seq. Its full
+ * layout belongs to the readmodel; info only needs the common header here. */
+static json_t *readmodel_json(const char *instance)
+{
+    char path[256], err[MP_REGION_ERR_MAX];
+    mp_region_t r;
+    if (mp_region_path(path, sizeof path, instance, MP_READMODEL_KIND) ||
+        mp_region_open(&r, path, MP_READMODEL_KIND, false, err))
+        return json_null();
+    json_t *o = mp_cli_header_json(&r);
+    json_object_set_new(o, "applied_seq",
+                        json_integer((json_int_t)atomic_load_explicit(
+                            &mp_region_header(&r)->progress_seq, memory_order_acquire)));
+    mp_region_close(&r);
+    return o;
+}
+
+static void print_text(const mp_cli_t *cli, json_t *root)
+{
+    json_t *ev = json_object_get(root, "events");
+    printf("instance %s\n", cli->instance);
+    printf("events    %s\n", json_string_value(json_object_get(ev, "path")));
+    printf("  writer    pid %" JSON_INTEGER_FORMAT " (%s), %" JSON_INTEGER_FORMAT " starts\n",
+           json_integer_value(json_object_get(ev, "writer_pid")),
+           json_is_true(json_object_get(ev, "writer_alive")) ? "alive" : "not running",
+           json_integer_value(json_object_get(ev, "writer_starts")));
+    json_t *oldest = json_object_get(ev, "oldest_seq");
+    printf("  seq       last %" JSON_INTEGER_FORMAT ", oldest %s%" JSON_INTEGER_FORMAT "\n",
+           json_integer_value(json_object_get(ev, "last_seq")), json_is_null(oldest) ? "-" : "",
+           json_is_null(oldest) ? (json_int_t)0 : json_integer_value(oldest));
+    printf("  ring      %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " bytes used\n",
+           json_integer_value(json_object_get(ev, "used_bytes")),
+           json_integer_value(json_object_get(ev, "capacity_bytes")));
+    const char *name;
+    json_t *val;
+    json_object_foreach(json_object_get(ev, "metrics"), name, val)
+        printf("  %-28s %" JSON_INTEGER_FORMAT "\n", name, json_integer_value(val));
+    json_t *rm = json_object_get(root, "readmodel");
+    if (json_is_null(rm)) {
+        printf("readmodel (no region)\n");
+    } else {
+        printf("readmodel %s\n", json_string_value(json_object_get(rm, "path")));
+        printf("  writer    pid %" JSON_INTEGER_FORMAT " (%s)\n",
+               json_integer_value(json_object_get(rm, "writer_pid")),
+               json_is_true(json_object_get(rm, "writer_alive")) ? "alive" : "not running");
+        printf("  applied   seq %" JSON_INTEGER_FORMAT "\n",
+               json_integer_value(json_object_get(rm, "applied_seq")));
+    }
+}
+
+int mp_cmd_info(const mp_cli_t *cli)
+{
+    mp_events_region_t ev;
+    int code = mp_cli_open_events(cli, &ev);
+    if (code) return code;
+    json_t *root = json_object();
+    json_object_set_new(root, "instance", json_string(cli->instance));
+    json_object_set_new(root, "events", events_json(&ev));
+    json_object_set_new(root, "readmodel", readmodel_json(cli->instance));
+    mp_events_close(&ev);
+    if (cli->json) mp_cli_print_json(root, false);
+    else print_text(cli, root);
+    json_decref(root);
+    return MP_EXIT_OK;
+}
