@@ -114,6 +114,8 @@ static void tether_before_overwrite(mp_ring_writer_t *w, uint64_t seq)
          * lag_timeout it is declared stalled and we stop waiting until it moves again. */
         while (applied < seq && alive && now - w->tether_moved_mono_ns < w->tether.lag_timeout_ns &&
                !(w->stop && *w->stop)) {
+            if (!waited && w->metrics.tether_waits_total)
+                atomic_fetch_add_explicit(w->metrics.tether_waits_total, 1, memory_order_relaxed);
             waited = true;
             mp_sleep_ns(TETHER_POLL_NS);
             applied = w->tether.applied(w->tether.ctx, &alive);
@@ -123,13 +125,9 @@ static void tether_before_overwrite(mp_ring_writer_t *w, uint64_t seq)
                 w->tether_moved_mono_ns = now;
             }
         }
-        if (waited) {
-            if (w->metrics.tether_waits_total)
-                atomic_fetch_add_explicit(w->metrics.tether_waits_total, 1, memory_order_relaxed);
-            if (w->metrics.tether_wait_ns_total)
-                atomic_fetch_add_explicit(w->metrics.tether_wait_ns_total, now - start,
-                                          memory_order_relaxed);
-        }
+        if (waited && w->metrics.tether_wait_ns_total)
+            atomic_fetch_add_explicit(w->metrics.tether_wait_ns_total, now - start,
+                                      memory_order_relaxed);
         if (applied >= seq) return;
     }
     if (w->metrics.overruns_total)
