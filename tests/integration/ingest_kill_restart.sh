@@ -3,7 +3,7 @@
 # reader following the ring (tethered, so never lapped) must see seq 1..N exactly once,
 # every payload decodable; and the payload stream must be byte-identical to an
 # uninterrupted run with the same seed (the synthetic source resumes from its checkpoint).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 KILLS=${KILLS:-20}
 START_MS=1700000000000

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SIGTERM: ingest finishes the record in hand and exits 0, clears its pid; a restart
 # continues at last seq + 1; tail shows decoded events with their seqs.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 "$BIN_INGEST" --instance "$INSTANCE" --source synthetic --rate 2000 --seed 3 2>"$WORK/ingest.log" &
 pid=$!

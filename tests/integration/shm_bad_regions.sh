@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wrong or missing regions: mempulse-shm and ingest refuse with a message naming the
 # file and the difference and exit 2, and overwrite nothing unless asked (--reinit).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 region="/dev/shm/mempulse.$INSTANCE.events"
 

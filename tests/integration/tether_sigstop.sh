@@ -2,7 +2,7 @@
 # Tethering: the consumer standing in for the readmodel is stopped (SIGSTOP) for 3 s
 # while ingest runs at 10,000 tx/s over a ring that fills in well under a second.
 # Ingest must wait rather than overwrite: no gap for the consumer, no overrun counted.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 "$BIN_FOLLOW" --instance "$INSTANCE" >"$WORK/follow.json" 2>"$WORK/follow.log" &
 follow=$!
