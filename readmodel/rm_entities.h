@@ -174,8 +174,8 @@ typedef struct mp_rm_chain {
     uint32_t buckets[MP_RM_RATE_WINDOW_S];
     uint64_t block_time_sum_ms;   /* of the deltas in block_times_ms */
     uint32_t block_times_ms[8];   /* ring of the last 8 block time deltas */
-    uint32_t block_time_count;
-    uint32_t reserved0;
+    uint32_t block_time_count;    /* deltas in the ring, <= 8 */
+    uint32_t block_time_next;     /* ring index the next delta goes to */
 } mp_rm_chain_t;
 #define MP_RM_BLOCK_TIMES 8
 _Static_assert(sizeof(mp_rm_chain_t) == 424, "chain layout");
@@ -193,7 +193,9 @@ typedef struct mp_rm_fee_market {
     uint64_t base_fee;        /* of the head */
     uint64_t next_base_fee;   /* EIP-1559 estimate for the next block */
     /* Priority fee histogram: bucket i counts fees in [edge(i), edge(i+1)) gwei where
-     * edges are 0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 20, 50, 100, inf. */
+     * the 16 lower edges are 0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 20, 50,
+     * 100, 200 and edge(16) is infinity: the last bucket is [200, inf).
+     * mp_market_hist_edge() gives them in wei. */
     uint32_t histogram[MP_RM_FEE_HIST_BUCKETS];
     uint64_t updated_unix_ns;
 } mp_rm_fee_market_t;

@@ -11,7 +11,7 @@
 #define MP_REGION_MAGIC 0x45534c55504d454dull /* "MEMPULSE" read as little-endian bytes */
 #define MP_REGION_LAYOUT_VERSION 1u
 #define MP_REGION_HEADER_SIZE 4096u
-#define MP_REGION_MAX_SECTIONS 16u
+#define MP_REGION_MAX_SECTIONS 32u
 #define MP_REGION_NAME_MAX 24u
 #define MP_REGION_KIND_MAX 16u
 #define MP_REGION_ALIGN 4096u /* every section starts on a page */

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define OPEN_RETRY_NS 1000000000ull
+#define OPEN_RETRY_NS 100000000ull
 #define PROBE_NS 100000000ull
 
 int mp_tether_init(mp_tether_t *t, const char *instance)
@@ -35,7 +35,9 @@ uint64_t mp_tether_applied(void *ctx, bool *alive)
         t->next_probe_mono_ns = now + PROBE_NS;
         t->alive = mp_region_writer_alive(&t->region);
         if (!t->alive) {
-            /* Drop the mapping: a readmodel that comes back may have recreated the file. */
+            /* Drop the mapping: a readmodel that comes back may have recreated the file.
+             * (A readmodel between creating the file and taking its lock also looks dead
+             * for one probe; the retry is short for that reason.) */
             mp_region_close(&t->region);
             t->mapped = false;
             t->next_open_mono_ns = now + OPEN_RETRY_NS;
