@@ -134,7 +134,7 @@ static int publish(ingest_t *in, const mp_event_t *ev, uint8_t *buf)
     return 0;
 }
 
-static int run_loop(ingest_t *in, uint64_t *published)
+static int run_loop(ingest_t *in, uint64_t *published, uint64_t *tx_seen)
 {
     uint8_t buf[MP_EVENT_MAX_ENCODED];
     uint64_t start = mp_mono_ns();
@@ -147,6 +147,7 @@ static int run_loop(ingest_t *in, uint64_t *published)
         if (r == MP_SOURCE_EVENT) {
             publish(in, &ev, buf);
             (*published)++;
+            *tx_seen += ev.type == MP_EV_TX_SEEN;
             if ((++n & 255) != 0) continue; /* clock reads amortized over 256 events */
         } else if (r == MP_SOURCE_IDLE) {
             mp_sleep_ns(wait < IDLE_WAIT_MAX_NS ? wait : IDLE_WAIT_MAX_NS);
@@ -211,14 +212,14 @@ int mp_ingest_run(const mp_ingest_config_t *cfg, volatile sig_atomic_t *stop)
         code = 1;
         goto out_buf;
     }
-    uint64_t published = 0, t0 = mp_mono_ns();
-    code = run_loop(&in, &published);
+    uint64_t published = 0, tx_seen = 0, t0 = mp_mono_ns();
+    code = run_loop(&in, &published, &tx_seen);
     double secs = (double)(mp_mono_ns() - t0) / 1e9;
     save_checkpoint(&in, in.writer.next_seq - 1);
     heartbeat(&in, mp_mono_ns());
-    mp_log("published %" PRIu64 " events in %.2f s (%.0f events/s); last seq %" PRIu64
+    mp_log("published %" PRIu64 " events in %.2f s (%.0f events/s, %.0f tx/s); last seq %" PRIu64
            ", malformed %" PRIu64, published, secs, secs > 0 ? (double)published / secs : 0.0,
-           in.writer.next_seq - 1, in.src->malformed_total);
+           secs > 0 ? (double)tx_seen / secs : 0.0, in.writer.next_seq - 1, in.src->malformed_total);
 out_buf:
     free(in.ckpt_buf);
 out_source:
