@@ -45,6 +45,7 @@ static mp_source_t *create_source(const mp_ingest_config_t *cfg)
         };
         mp_source_t *s = mp_synthetic_source_create(&sc);
         if (!s) mp_log("cannot create the synthetic source: out of memory");
+        else if (cfg->speed >= 0) mp_synthetic_source_set_speed(s, cfg->speed);
         return s;
     }
     if (strncmp(cfg->source, "file:", 5) == 0 && cfg->source[5]) {
@@ -141,6 +142,11 @@ static int run_loop(ingest_t *in, uint64_t *published, uint64_t *tx_seen)
     uint64_t deadline = in->cfg->duration_s > 0 ? start + (uint64_t)(in->cfg->duration_s * 1e9) : 0;
     uint32_t n = 0;
     while (!*in->stop) {
+        /* Checked before asking the source, so its saved position never runs ahead. */
+        if (in->cfg->max_seq && mp_ring_next_seq(&in->writer) > in->cfg->max_seq) {
+            mp_log("reached --max-seq %" PRIu64, in->cfg->max_seq);
+            break;
+        }
         mp_event_t ev;
         uint64_t wait = 0;
         int r = in->src->ops->next(in->src, &ev, &wait);

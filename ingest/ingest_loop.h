@@ -14,8 +14,9 @@ typedef struct mp_ingest_config {
     uint64_t seed;          /* synthetic */
     uint64_t start_unix_ns; /* synthetic clock origin; 0 = now (first start only) */
     uint64_t chain_id;
-    double speed;           /* CSV replay speed; negative = the source's default */
+    double speed;           /* replay speed (CSV, synthetic); negative = the source's default */
     double duration_s;      /* 0 = until stopped */
+    uint64_t max_seq;       /* stop once this seq is published (0 = no limit); restarts resume */
     uint64_t ring_bytes;    /* 0 = keep existing / default */
     uint64_t lag_timeout_ns;
     bool reinit;

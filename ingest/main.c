@@ -23,7 +23,7 @@ static void usage(FILE *out)
             "usage: mempulse-ingest [--instance NAME] [--source synthetic|file:PATH|file:-]\n"
             "                       [--rate N] [--seed S] [--duration SEC] [--ring-mb M]\n"
             "                       [--lag-timeout SEC] [--speed X] [--start-time-ms MS]\n"
-            "                       [--chain-id N] [--reinit]\n"
+            "                       [--chain-id N] [--max-seq N] [--reinit]\n"
             "  --instance NAME     stack instance (regions /dev/shm/mempulse.NAME.*), default 'default'\n"
             "  --source SRC        synthetic (default), file:PATH (JSONL of RPC tx objects or\n"
             "                      mempool-dumpster CSV), file:- (stdin)\n"
@@ -32,9 +32,11 @@ static void usage(FILE *out)
             "  --duration SEC      stop after SEC seconds (default: run until SIGTERM)\n"
             "  --ring-mb M         ring capacity in MiB, power of two (default 64, or the existing size)\n"
             "  --lag-timeout SEC   longest wait for a stalled readmodel before overwriting (default 5)\n"
-            "  --speed X           CSV replay speed: 1 recorded pace (default), 0 unpaced\n"
+            "  --speed X           pace: event time runs X times wall time (CSV replay, synthetic);\n"
+            "                      1 (default) real time, 0 unpaced\n"
             "  --start-time-ms MS  synthetic clock origin (default: now, at first start)\n"
             "  --chain-id N        chain id for sources that do not carry one (default 1)\n"
+            "  --max-seq N         stop (exit 0) once seq N is published, also across restarts\n"
             "  --reinit            recreate the events region if its layout or size differs\n");
 }
 
@@ -71,6 +73,7 @@ int main(int argc, char **argv)
         {"lag-timeout", required_argument, 0, 'l'}, {"speed", required_argument, 0, 'x'},
         {"start-time-ms", required_argument, 0, 't'}, {"chain-id", required_argument, 0, 'c'},
         {"reinit", no_argument, 0, 'R'},           {"help", no_argument, 0, 'h'},
+        {"max-seq", required_argument, 0, 'M'},
         {0, 0, 0, 0},
     };
     int c;
@@ -120,6 +123,10 @@ int main(int argc, char **argv)
             cfg.chain_id = (uint64_t)v;
             break;
         case 'R': cfg.reinit = true; break;
+        case 'M':
+            if (parse_num("max-seq", optarg, 1e18, &v)) return 2;
+            cfg.max_seq = (uint64_t)v;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -2236,6 +2236,7 @@ typedef struct synth_source {
      * clock; later events are due proportionally later. Not part of the saved state. */
     uint64_t anchor_mono_ns;
     uint64_t anchor_event_ns;
+    double speed; /* event time per wall time; 0: unpaced */
     mp_synth_t gen;
 } synth_source_t;
 
@@ -2248,9 +2249,10 @@ static void anchor_now(synth_source_t *ss)
 static int synth_source_next(mp_source_t *src, mp_event_t *ev, uint64_t *wait_ns)
 {
     synth_source_t *ss = (synth_source_t *)src;
-    if (ss->gen.cfg.rate) {
+    if (ss->gen.cfg.rate && ss->speed > 0) {
         uint64_t t = mp_synth_peek_time(&ss->gen);
-        uint64_t due = ss->anchor_mono_ns + (t > ss->anchor_event_ns ? t - ss->anchor_event_ns : 0);
+        uint64_t ahead = t > ss->anchor_event_ns ? t - ss->anchor_event_ns : 0;
+        uint64_t due = ss->anchor_mono_ns + (uint64_t)((double)ahead / ss->speed);
         uint64_t now = mp_mono_ns();
         if (now < due) {
             *wait_ns = due - now;
@@ -2338,6 +2340,14 @@ mp_source_t *mp_synthetic_source_create(const mp_synth_config_t *cfg)
     /* A checkpoint is a 372 KiB copy; with skip, regenerating up to this many events
      * after a restart takes about 10 ms at any rate. */
     ss->base.checkpoint_every = MP_SYNTH_CHECKPOINT_EVERY;
+    ss->speed = 1.0;
     anchor_now(ss);
     return &ss->base;
+}
+
+void mp_synthetic_source_set_speed(mp_source_t *src, double speed)
+{
+    synth_source_t *ss = (synth_source_t *)src;
+    ss->speed = speed > 0 ? speed : 0;
+    anchor_now(ss);
 }

@@ -154,4 +154,9 @@ uint64_t mp_synth_fingerprint(const mp_synth_config_t *cfg);
  * allocation failure or invalid cfg (logged). */
 mp_source_t *mp_synthetic_source_create(const mp_synth_config_t *cfg);
 
+/* Pacing of a source made by mp_synthetic_source_create: speed X plays event time X
+ * times faster than the wall clock (default 1); 0 runs unpaced. The stream itself (event
+ * times included) does not depend on the speed. */
+void mp_synthetic_source_set_speed(mp_source_t *src, double speed);
+
 #endif

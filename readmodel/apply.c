@@ -2,6 +2,7 @@
  * what they changed into the published seqlocked slots, and journals every change. */
 #include "readmodel/apply.h"
 
+#include "common/log.h"
 #include "proto/eth_catalog.h"
 #include "readmodel/journal.h"
 #include "readmodel/rm_reader.h"
@@ -9,6 +10,7 @@
 #include "readmodel/slot_index.h"
 #include "readmodel/tx_store.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #define OPP_OPEN_NS 60000000000ull /* an open candidate not mined or replaced expires */
@@ -44,6 +46,8 @@ static void publish(mp_rm_engine_t *e, mp_seqlock_t *lock, uint32_t *occupied, u
     *occupied = occ_value;
     memcpy(slot_entity, entity, len);
     *(uint64_t *)slot_entity = e->w.next_journal_seq; /* the upsert appended next */
+    /* Every slot type keeps its check right before the entity. */
+    ((uint64_t *)slot_entity)[-1] = mp_rm_check(slot_entity, len);
     mp_rm_slot_end(&e->w, lock);
     journal_upsert(e, ch, kind, slot_entity, len);
 }
@@ -383,6 +387,39 @@ uint64_t mp_rm_bytes_used(const mp_rm_region_t *rm)
            (uint64_t)k->chain * sizeof(mp_rm_chain_slot_t) + (uint64_t)k->market * sizeof(mp_rm_market_slot_t) +
            min_u64(journal_seq, k->journal) * sizeof(mp_rm_journal_entry_t) +
            min_u64(c->journal_data_head, k->journal_bytes);
+}
+
+uint32_t mp_rm_apply_batch(mp_rm_engine_t *e, mp_ring_reader_t *reader, uint8_t *buf, uint32_t max,
+                           uint64_t *gap_events)
+{
+    uint64_t last_seq = 0;
+    uint32_t n = 0;
+    mp_rm_batch_begin(&e->w);
+    while (n < max && mp_rm_batch_room(&e->w) >= mp_rm_engine_event_reserve(e)) {
+        mp_ring_record_t rec;
+        int r = mp_ring_read(reader, &rec, buf, MP_RING_MAX_PAYLOAD);
+        if (r == MP_RING_EMPTY) break;
+        if (r == MP_RING_LAPPED) {
+            mp_log("events lost to the ring: seq %" PRIu64 "..%" PRIu64 " were overwritten before "
+                   "they were applied", rec.gap_first, rec.gap_last);
+            *gap_events += rec.gap_last - rec.gap_first + 1;
+            continue;
+        }
+        if (r != MP_RING_OK) continue;
+        mp_event_t ev;
+        if (mp_event_decode(&ev, buf, rec.len) == 0) mp_rm_apply_event(e, &ev);
+        else mp_rm_apply_undecodable(e);
+        last_seq = rec.seq;
+        n++;
+    }
+    if (n == 0) {
+        mp_undo_commit(e->rm->undo); /* nothing changed: close the empty batch */
+        e->w.in_batch = false;
+        return 0;
+    }
+    atomic_store_explicit(&e->rm->ctl->bytes_used, mp_rm_bytes_used(e->rm), memory_order_relaxed);
+    mp_rm_commit(&e->w, last_seq, e->event_time_ns);
+    return n;
 }
 
 void mp_rm_engine_init(mp_rm_engine_t *e, mp_rm_region_t *rm)

@@ -9,6 +9,7 @@
 #include "proto/event.h"
 #include "readmodel/rm_region.h"
 #include "readmodel/rm_writer.h"
+#include "shm/ring.h"
 
 typedef struct mp_rm_engine {
     mp_rm_writer_t w;
@@ -33,6 +34,13 @@ void mp_rm_apply_event(mp_rm_engine_t *e, const mp_event_t *ev);
 
 /* Applies one undecodable ring record: counted, state unchanged. */
 void mp_rm_apply_undecodable(mp_rm_engine_t *e);
+
+/* One batch: reads up to max records from the events ring (fewer when the undo log runs
+ * short or the ring is empty), applies them and commits. buf holds MP_RING_MAX_PAYLOAD
+ * bytes. Seqs lost to ring laps are logged and added to *gap_events. Returns the number
+ * of records consumed (0: nothing to do, nothing committed). */
+uint32_t mp_rm_apply_batch(mp_rm_engine_t *e, mp_ring_reader_t *reader, uint8_t *buf, uint32_t max,
+                           uint64_t *gap_events);
 
 /* Recomputes dashboard_read_model_bytes (called at commit). */
 uint64_t mp_rm_bytes_used(const mp_rm_region_t *rm);

@@ -18,8 +18,7 @@ void mp_chain_init(mp_chain_table_t *t)
 int mp_chain_find(const mp_chain_table_t *t, uint64_t chain_id)
 {
     for (uint32_t i = 0; i < t->used; i++)
-        if (t->chain_ids[i] == chain_id)
-            return (int)i;
+        if (t->chain_ids[i] == chain_id) return (int)i;
     return -ENOENT;
 }
 
@@ -40,8 +39,7 @@ static uint32_t claim_slot(mp_chain_table_t *t, uint64_t chain_id, uint64_t seco
         } else {
             slot = 0;
             for (uint32_t i = 1; i < t->used; i++)
-                if (t->last_active_s[i] < t->last_active_s[slot])
-                    slot = i;
+                if (t->last_active_s[i] < t->last_active_s[slot]) slot = i;
             res->evicted = true;
             res->evicted_chain_id = t->chain_ids[slot];
         }
@@ -85,8 +83,7 @@ static void push_block_time(mp_rm_chain_t *c, uint32_t ms, const mp_rm_touch_t *
 int mp_chain_on_block(mp_chain_table_t *t, const mp_block_t *b, uint64_t time_ns,
                       const mp_rm_touch_t *touch, mp_chain_result_t *res)
 {
-    if (!t || !b || !res)
-        return -EINVAL;
+    if (!t || !b || !res) return -EINVAL;
     memset(res, 0, sizeof *res);
     uint32_t slot = claim_slot(t, b->chain_id, mp_rate_second(time_ns), touch, res);
     mp_rm_chain_t *c = &t->chains[slot];
@@ -119,8 +116,7 @@ int mp_chain_on_block(mp_chain_table_t *t, const mp_block_t *b, uint64_t time_ns
 int mp_chain_on_tx(mp_chain_table_t *t, uint64_t chain_id, uint64_t time_ns,
                    const mp_rm_touch_t *touch, mp_chain_result_t *res)
 {
-    if (!t || !res)
-        return -EINVAL;
+    if (!t || !res) return -EINVAL;
     memset(res, 0, sizeof *res);
     uint64_t sec = mp_rate_second(time_ns);
     uint32_t slot = claim_slot(t, chain_id, sec, touch, res);
@@ -132,8 +128,7 @@ int mp_chain_on_tx(mp_chain_table_t *t, uint64_t chain_id, uint64_t time_ns,
 int mp_chain_on_tick(mp_chain_table_t *t, uint64_t time_ns, const mp_rm_touch_t *touch,
                      uint16_t *changed, int max_changed)
 {
-    if (!t)
-        return -EINVAL;
+    if (!t) return -EINVAL;
     uint64_t sec = mp_rate_tick_second(time_ns);
     int n = 0;
     for (uint32_t i = 0; i < t->used; i++) {
@@ -141,13 +136,11 @@ int mp_chain_on_tick(mp_chain_table_t *t, uint64_t time_ns, const mp_rm_touch_t 
         mp_rate_roll(c->buckets, &c->bucket_second, sec, touch);
         uint32_t r10 = mp_rate_sum(c->buckets, c->bucket_second, c->bucket_second, 10);
         uint32_t r60 = mp_rate_sum(c->buckets, c->bucket_second, c->bucket_second, 60);
-        if (r10 == c->tx_rate_10s && r60 == c->tx_rate_60s)
-            continue;
+        if (r10 == c->tx_rate_10s && r60 == c->tx_rate_60s) continue;
         mp_rm_touch(touch, &c->tx_rate_10s, sizeof c->tx_rate_10s + sizeof c->tx_rate_60s);
         c->tx_rate_10s = r10;
         c->tx_rate_60s = r60;
-        if (changed && n < max_changed)
-            changed[n] = (uint16_t)i;
+        if (changed && n < max_changed) changed[n] = (uint16_t)i;
         n++;
     }
     return n;
@@ -156,11 +149,9 @@ int mp_chain_on_tick(mp_chain_table_t *t, uint64_t time_ns, const mp_rm_touch_t 
 int mp_chain_set_pending(mp_chain_table_t *t, int slot, uint64_t pending,
                          const mp_rm_touch_t *touch)
 {
-    if (!t || slot < 0 || (uint32_t)slot >= t->used)
-        return -EINVAL;
+    if (!t || slot < 0 || (uint32_t)slot >= t->used) return -EINVAL;
     mp_rm_chain_t *c = &t->chains[slot];
-    if (c->pending_count == pending)
-        return 0;
+    if (c->pending_count == pending) return 0;
     mp_rm_touch(touch, &c->pending_count, sizeof c->pending_count);
     c->pending_count = pending;
     return 1;

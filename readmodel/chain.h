@@ -29,10 +29,10 @@ _Static_assert(sizeof(mp_chain_table_t) == 7048, "chain table size");
 
 /* Where an event landed, for the engine's deltas. */
 typedef struct mp_chain_result {
-    int32_t slot;             /* chains[slot] is the chain's entity */
-    bool inserted;            /* first event of this chain */
-    bool evicted;             /* a chain left the table to make room: remove it */
-    bool changed;             /* visible fields changed: upsert it */
+    int32_t slot;  /* chains[slot] is the chain's entity */
+    bool inserted; /* first event of this chain */
+    bool evicted;  /* a chain left the table to make room: remove it */
+    bool changed;  /* visible fields changed: upsert it */
     uint64_t evicted_chain_id;
 } mp_chain_result_t;
 

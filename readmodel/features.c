@@ -34,8 +34,7 @@ uint64_t mp_feat_wei_to_gwei(const mp_u256_t *wei)
             v = v << 8 | wei->be[i];
         return v / 1000000000ull;
     }
-    if (memcmp(wei->be, zero, 16))
-        return UINT64_MAX; /* >= 2^128 wei is far above 2^64 gwei */
+    if (memcmp(wei->be, zero, 16)) return UINT64_MAX; /* >= 2^128 wei is far above 2^64 gwei */
     unsigned __int128 v = 0;
     for (int i = 16; i < 32; i++)
         v = v << 8 | wei->be[i];
@@ -50,8 +49,7 @@ static uint32_t least_recent_slot(const mp_feat_table_t *t)
 {
     uint32_t best = 0;
     for (uint32_t i = 1; i < t->used; i++)
-        if (t->entries[i].last_seen_unix_ns < t->entries[best].last_seen_unix_ns)
-            best = i;
+        if (t->entries[i].last_seen_unix_ns < t->entries[best].last_seen_unix_ns) best = i;
     return best;
 }
 
@@ -61,8 +59,7 @@ static uint32_t claim_slot(mp_feat_table_t *t, unsigned protocol, unsigned categ
                            uint64_t time_ns, const mp_rm_touch_t *touch, mp_feat_result_t *res)
 {
     unsigned key = key_of(protocol, category);
-    if (t->slot_of[key])
-        return t->slot_of[key] - 1u;
+    if (t->slot_of[key]) return t->slot_of[key] - 1u;
 
     uint32_t slot;
     if (t->used < MP_FEAT_CAPACITY) {
@@ -96,8 +93,7 @@ static uint32_t claim_slot(mp_feat_table_t *t, unsigned protocol, unsigned categ
 int mp_feat_on_tx(mp_feat_table_t *t, const mp_tx_seen_t *tx, const mp_classification_t *c,
                   uint64_t time_ns, const mp_rm_touch_t *touch, mp_feat_result_t *res)
 {
-    if (!t || !tx || !c || !res)
-        return -EINVAL;
+    if (!t || !tx || !c || !res) return -EINVAL;
     memset(res, 0, sizeof *res);
     if (c->protocol >= MP_FEAT_MAX_PROTOCOLS || c->category >= MP_FEAT_MAX_CATEGORIES)
         return -EINVAL;
@@ -115,10 +111,8 @@ int mp_feat_on_tx(mp_feat_table_t *t, const mp_tx_seen_t *tx, const mp_classific
     e->count = sat_add(e->count, 1);
     e->gas_sum = sat_add(e->gas_sum, tx->gas_limit);
     e->value_sum_gwei = sat_add(e->value_sum_gwei, mp_feat_wei_to_gwei(&tx->value));
-    if (time_ns < e->first_seen_unix_ns)
-        e->first_seen_unix_ns = time_ns;
-    if (time_ns > e->last_seen_unix_ns)
-        e->last_seen_unix_ns = time_ns;
+    if (time_ns < e->first_seen_unix_ns) e->first_seen_unix_ns = time_ns;
+    if (time_ns > e->last_seen_unix_ns) e->last_seen_unix_ns = time_ns;
     memcpy(e->last_tx, tx->hash, MP_HASH_LEN);
 
     uint64_t sec = mp_rate_second(time_ns);
@@ -136,23 +130,18 @@ int mp_feat_on_tx(mp_feat_table_t *t, const mp_tx_seen_t *tx, const mp_classific
 int mp_feat_on_tick(mp_feat_table_t *t, uint64_t time_ns, const mp_rm_touch_t *touch,
                     uint16_t *changed, int max_changed)
 {
-    if (!t)
-        return -EINVAL;
+    if (!t) return -EINVAL;
     uint64_t sec = mp_rate_tick_second(time_ns);
     int n = 0;
     for (uint32_t i = 0; i < t->used; i++) {
         mp_rm_feature_top_t *e = &t->entries[i];
-        if (!e->rate_60s)
-            continue; /* all buckets zero: rolling would change nothing visible */
-        if (!mp_rate_roll(e->buckets, &e->bucket_second, sec, touch))
-            continue;
+        if (!e->rate_60s) continue; /* all buckets zero: rolling would change nothing visible */
+        if (!mp_rate_roll(e->buckets, &e->bucket_second, sec, touch)) continue;
         uint32_t rate = mp_rate_sum(e->buckets, e->bucket_second, e->bucket_second, MP_RATE_SLOTS);
-        if (rate == e->rate_60s)
-            continue;
+        if (rate == e->rate_60s) continue;
         mp_rm_touch(touch, &e->rate_60s, sizeof e->rate_60s);
         e->rate_60s = rate;
-        if (changed && n < max_changed)
-            changed[n] = (uint16_t)i;
+        if (changed && n < max_changed) changed[n] = (uint16_t)i;
         n++;
     }
     return n;
@@ -161,8 +150,7 @@ int mp_feat_on_tick(mp_feat_table_t *t, uint64_t time_ns, const mp_rm_touch_t *t
 const mp_rm_feature_top_t *mp_feat_find(const mp_feat_table_t *t, unsigned protocol,
                                         unsigned category)
 {
-    if (!t || protocol >= MP_FEAT_MAX_PROTOCOLS || category >= MP_FEAT_MAX_CATEGORIES)
-        return NULL;
+    if (!t || protocol >= MP_FEAT_MAX_PROTOCOLS || category >= MP_FEAT_MAX_CATEGORIES) return NULL;
     uint16_t s = t->slot_of[key_of(protocol, category)];
     return s ? &t->entries[s - 1] : NULL;
 }
@@ -180,8 +168,7 @@ void mp_feat_fill_recent(mp_rm_feature_recent_t *out, const mp_tx_seen_t *tx,
     memset(out, 0, sizeof *out);
     memcpy(out->hash, tx->hash, MP_HASH_LEN);
     memcpy(out->from, tx->from, MP_ADDR_LEN);
-    if (tx->has_to)
-        memcpy(out->to, tx->to, MP_ADDR_LEN);
+    if (tx->has_to) memcpy(out->to, tx->to, MP_ADDR_LEN);
     out->has_to = tx->has_to;
     out->protocol = c->protocol;
     out->category = c->category;

@@ -18,8 +18,8 @@ static const unsigned pct_ranks[5] = {10, 25, 50, 75, 90};
 
 /* Lower bucket edges in wei; see rm_entities.h. */
 static const uint64_t hist_edges[MP_RM_FEE_HIST_BUCKETS] = {
-    0,           GWEI / 100, GWEI / 20, GWEI / 10, GWEI / 4,   GWEI / 2,   GWEI,     3 * GWEI / 2,
-    2 * GWEI,    3 * GWEI,   5 * GWEI,  10 * GWEI, 20 * GWEI,  50 * GWEI,  100 * GWEI, 200 * GWEI,
+    0,        GWEI / 100, GWEI / 20, GWEI / 10, GWEI / 4,  GWEI / 2,  GWEI,       3 * GWEI / 2,
+    2 * GWEI, 3 * GWEI,   5 * GWEI,  10 * GWEI, 20 * GWEI, 50 * GWEI, 100 * GWEI, 200 * GWEI,
 };
 
 /* ---- pure helpers ---- */
@@ -27,12 +27,10 @@ static const uint64_t hist_edges[MP_RM_FEE_HIST_BUCKETS] = {
 uint64_t mp_market_next_base_fee(uint64_t base_fee, uint64_t gas_used, uint64_t gas_limit)
 {
     uint64_t target = gas_limit / 2;
-    if (!target || gas_used == target)
-        return base_fee;
+    if (!target || gas_used == target) return base_fee;
     if (gas_used > target) {
         unsigned __int128 delta = (unsigned __int128)base_fee * (gas_used - target) / target / 8;
-        if (delta < 1)
-            delta = 1;
+        if (delta < 1) delta = 1;
         unsigned __int128 next = (unsigned __int128)base_fee + delta;
         return next > UINT64_MAX ? UINT64_MAX : (uint64_t)next;
     }
@@ -42,13 +40,10 @@ uint64_t mp_market_next_base_fee(uint64_t base_fee, uint64_t gas_used, uint64_t 
 
 uint64_t mp_market_percentile(const uint64_t *sorted, uint32_t n, unsigned pct)
 {
-    if (!n)
-        return 0;
-    if (pct > 100)
-        pct = 100;
+    if (!n) return 0;
+    if (pct > 100) pct = 100;
     uint64_t rank = ((uint64_t)pct * n + 99) / 100;
-    if (rank < 1)
-        rank = 1;
+    if (rank < 1) rank = 1;
     return sorted[rank - 1];
 }
 
@@ -79,8 +74,7 @@ static void sort_u64(uint64_t *v, uint64_t *tmp, uint32_t n)
         uint32_t pos[256] = {0};
         for (uint32_t i = 0; i < n; i++)
             pos[(src[i] >> shift) & 0xff]++;
-        if (pos[(src[0] >> shift) & 0xff] == n)
-            continue;
+        if (pos[(src[0] >> shift) & 0xff] == n) continue;
         uint32_t at = 0;
         for (unsigned b = 0; b < 256; b++) {
             uint32_t c = pos[b];
@@ -93,15 +87,13 @@ static void sort_u64(uint64_t *v, uint64_t *tmp, uint32_t n)
         src = dst;
         dst = swap;
     }
-    if (src != v)
-        memcpy(v, src, (size_t)n * sizeof *v);
+    if (src != v) memcpy(v, src, (size_t)n * sizeof *v);
 }
 
 static int find_id(const uint64_t *ids, uint32_t used, uint64_t chain_id)
 {
     for (uint32_t i = 0; i < used; i++)
-        if (ids[i] == chain_id)
-            return (int)i;
+        if (ids[i] == chain_id) return (int)i;
     return -ENOENT;
 }
 
@@ -142,8 +134,7 @@ static mp_market_chain_t *claim_market(mp_market_table_t *t, uint64_t chain_id, 
         } else {
             slot = 0;
             for (uint32_t i = 1; i < t->used; i++)
-                if (t->last_active_s[i] < t->last_active_s[slot])
-                    slot = i;
+                if (t->last_active_s[i] < t->last_active_s[slot]) slot = i;
             res->evicted = true;
             res->evicted_chain_id = t->chain_ids[slot];
         }
@@ -170,8 +161,7 @@ static mp_market_chain_t *claim_market(mp_market_table_t *t, uint64_t chain_id, 
 int mp_market_on_tx(mp_market_table_t *t, const mp_tx_seen_t *tx, uint64_t time_ns,
                     const mp_rm_touch_t *touch, mp_market_result_t *res)
 {
-    if (!t || !tx || !res)
-        return -EINVAL;
+    if (!t || !tx || !res) return -EINVAL;
     memset(res, 0, sizeof *res);
     mp_market_chain_t *m = claim_market(t, tx->chain_id, mp_rate_second(time_ns), touch, res);
 
@@ -224,8 +214,7 @@ int mp_market_recompute(mp_market_chain_t *m, uint64_t now_ns, const mp_rm_touch
             b++;
         f.histogram[b]++;
     }
-    if (!memcmp(&f, &m->fees, sizeof f))
-        return 0;
+    if (!memcmp(&f, &m->fees, sizeof f)) return 0;
     f.updated_unix_ns = now_ns;
     /* everything but seq, which the engine owns */
     mp_rm_touch(touch, &m->fees.chain_id, sizeof f - offsetof(mp_rm_fee_market_t, chain_id));
@@ -236,8 +225,7 @@ int mp_market_recompute(mp_market_chain_t *m, uint64_t now_ns, const mp_rm_touch
 int mp_market_on_block(mp_market_table_t *t, const mp_block_t *b, uint64_t time_ns,
                        const mp_rm_touch_t *touch, mp_market_result_t *res)
 {
-    if (!t || !b || !res)
-        return -EINVAL;
+    if (!t || !b || !res) return -EINVAL;
     memset(res, 0, sizeof *res);
     mp_market_chain_t *m = claim_market(t, b->chain_id, mp_rate_second(time_ns), touch, res);
     if (!m->has_head || b->number >= m->head_number) {
@@ -246,7 +234,8 @@ int mp_market_on_block(mp_market_table_t *t, const mp_block_t *b, uint64_t time_
         m->has_head = 1;
         uint64_t next = mp_market_next_base_fee(b->base_fee, b->gas_used, b->gas_limit);
         if (m->fees.base_fee != b->base_fee || m->fees.next_base_fee != next) {
-            mp_rm_touch(touch, &m->fees.base_fee, sizeof m->fees.base_fee + sizeof m->fees.next_base_fee);
+            mp_rm_touch(touch, &m->fees.base_fee,
+                        sizeof m->fees.base_fee + sizeof m->fees.next_base_fee);
             m->fees.base_fee = b->base_fee;
             m->fees.next_base_fee = next;
             res->changed = true;
@@ -264,14 +253,11 @@ int mp_market_on_block(mp_market_table_t *t, const mp_block_t *b, uint64_t time_
 int mp_market_on_tick(mp_market_table_t *t, uint64_t time_ns, const mp_rm_touch_t *touch,
                       uint16_t *changed, int max_changed)
 {
-    if (!t)
-        return -EINVAL;
+    if (!t) return -EINVAL;
     int n = 0;
     for (uint32_t i = 0; i < t->used; i++) {
-        if (!mp_market_recompute(&t->chains[i], time_ns, touch))
-            continue;
-        if (changed && n < max_changed)
-            changed[n] = (uint16_t)i;
+        if (!mp_market_recompute(&t->chains[i], time_ns, touch)) continue;
+        if (changed && n < max_changed) changed[n] = (uint16_t)i;
         n++;
     }
     return n;
@@ -287,8 +273,7 @@ void mp_price_init(mp_price_table_t *t)
 int mp_price_find(const mp_price_table_t *t, const char *symbol)
 {
     for (uint32_t i = 0; i < t->used; i++)
-        if (!strncmp(t->slots[i].price.symbol, symbol, MP_SYMBOL_MAX))
-            return (int)i;
+        if (!strncmp(t->slots[i].price.symbol, symbol, MP_SYMBOL_MAX)) return (int)i;
     return -ENOENT;
 }
 
@@ -302,8 +287,7 @@ void mp_market_price_id(const char *symbol, mp_rm_id_t *id)
  * MP_PRICE_CHANGE_NS old, else the oldest. Returns its ring index, or -1 when empty. */
 static int reference_sample(const mp_price_slot_t *s, uint64_t now)
 {
-    if (!s->hist_count)
-        return -1;
+    if (!s->hist_count) return -1;
     /* ring order: oldest at (next - count), newest at (next - 1) */
     for (uint32_t k = 0; k < s->hist_count; k++) {
         uint32_t i = (s->hist_next + MP_PRICE_HISTORY - 1 - k) % MP_PRICE_HISTORY;
@@ -316,8 +300,7 @@ static int reference_sample(const mp_price_slot_t *s, uint64_t now)
 int mp_price_on_tick(mp_price_table_t *t, const mp_price_t *p, uint64_t time_ns,
                      const mp_rm_touch_t *touch, mp_price_result_t *res)
 {
-    if (!t || !p || !res)
-        return -EINVAL;
+    if (!t || !p || !res) return -EINVAL;
     memset(res, 0, sizeof *res);
     if (!p->symbol[0] || !memchr(p->symbol, 0, MP_SYMBOL_MAX) || !isfinite(p->price))
         return -EINVAL;
@@ -365,8 +348,7 @@ int mp_price_on_tick(mp_price_table_t *t, const mp_price_t *p, uint64_t time_ns,
         s->hist_time_ns[i] = time_ns;
         s->hist_price[i] = p->price;
         s->hist_next = (i + 1) % MP_PRICE_HISTORY;
-        if (s->hist_count < MP_PRICE_HISTORY)
-            s->hist_count++;
+        if (s->hist_count < MP_PRICE_HISTORY) s->hist_count++;
     }
     return 0;
 }

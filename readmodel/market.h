@@ -12,8 +12,8 @@
 #include "readmodel/rm_entities.h"
 #include "readmodel/touch.h"
 
-#define MP_MARKET_CAPACITY 16           /* chains */
-#define MP_MARKET_SAMPLES 4096          /* fee samples per chain; a power of two */
+#define MP_MARKET_CAPACITY 16              /* chains */
+#define MP_MARKET_SAMPLES 4096             /* fee samples per chain; a power of two */
 #define MP_MARKET_WINDOW_NS 60000000000ull /* event time a sample stays in the window */
 _Static_assert((MP_MARKET_SAMPLES & (MP_MARKET_SAMPLES - 1)) == 0, "sample ring is a power of two");
 
@@ -50,17 +50,17 @@ typedef struct mp_market_table {
     uint64_t last_active_s[MP_MARKET_CAPACITY];
     mp_market_chain_t chains[MP_MARKET_CAPACITY];
 } mp_market_table_t;
-_Static_assert(sizeof(mp_market_table_t) == 8 + 16 * MP_MARKET_CAPACITY +
-                                                 sizeof(mp_market_chain_t) * MP_MARKET_CAPACITY,
+_Static_assert(sizeof(mp_market_table_t) ==
+                   8 + 16 * MP_MARKET_CAPACITY + sizeof(mp_market_chain_t) * MP_MARKET_CAPACITY,
                "market table layout");
 _Static_assert(sizeof(mp_market_table_t) == 1576712, "market table size");
 
 /* Where an event landed, for the engine's deltas. */
 typedef struct mp_market_result {
-    int32_t slot;         /* chains[slot].fees is the entity */
-    bool inserted;        /* first event of this chain */
-    bool changed;         /* the entity changed: upsert it */
-    bool evicted;         /* a chain left the table: remove its entity */
+    int32_t slot;  /* chains[slot].fees is the entity */
+    bool inserted; /* first event of this chain */
+    bool changed;  /* the entity changed: upsert it */
+    bool evicted;  /* a chain left the table: remove its entity */
     uint64_t evicted_chain_id;
 } mp_market_result_t;
 
@@ -143,9 +143,9 @@ typedef struct mp_price_table {
 _Static_assert(sizeof(mp_price_table_t) == 8 + 328 * MP_PRICE_CAPACITY, "price table size");
 
 typedef struct mp_price_result {
-    int32_t slot;                         /* slots[slot].price is the entity: upsert it */
+    int32_t slot; /* slots[slot].price is the entity: upsert it */
     bool inserted;
-    bool evicted;                         /* a symbol left the table: remove its entity */
+    bool evicted; /* a symbol left the table: remove its entity */
     char evicted_symbol[MP_SYMBOL_MAX];
 } mp_price_result_t;
 

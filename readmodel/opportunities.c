@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "readmodel/rate.h"
@@ -39,34 +38,40 @@ static const char *const status_names[] = {
 const char *mp_opp_kind_name(unsigned kind)
 {
     return kind < sizeof kind_names / sizeof kind_names[0] && kind_names[kind] ? kind_names[kind]
-                                                                                : "unknown";
+                                                                               : "unknown";
 }
 
 const char *mp_opp_kind_tag(unsigned kind)
 {
     return kind < sizeof kind_tags / sizeof kind_tags[0] && kind_tags[kind] ? kind_tags[kind]
-                                                                             : "unknown";
+                                                                            : "unknown";
 }
 
 const char *mp_opp_status_name(unsigned status)
 {
-    return status < sizeof status_names / sizeof status_names[0] ? status_names[status]
-                                                                  : "unknown";
+    return status < sizeof status_names / sizeof status_names[0] ? status_names[status] : "unknown";
 }
+
+static const char hex_digits[] = "0123456789abcdef";
 
 void mp_opp_make_id(unsigned kind, const uint8_t trigger[MP_HASH_LEN], mp_rm_id_t *id)
 {
     memset(id, 0, sizeof *id);
-    snprintf((char *)id->bytes, sizeof id->bytes, "%s:%02x%02x%02x%02x%02x%02x%02x%02x",
-             mp_opp_kind_tag(kind), trigger[0], trigger[1], trigger[2], trigger[3], trigger[4],
-             trigger[5], trigger[6], trigger[7]);
+    const char *tag = mp_opp_kind_tag(kind);
+    size_t n = strlen(tag); /* at most 11: "liquidation" */
+    char *out = (char *)id->bytes;
+    memcpy(out, tag, n);
+    out[n++] = ':';
+    for (int i = 0; i < 8; i++) {
+        out[n++] = hex_digits[trigger[i] >> 4];
+        out[n++] = hex_digits[trigger[i] & 15];
+    }
 }
 
 double mp_opp_input(const mp_rm_opportunity_t *o, const char *name, double fallback)
 {
     for (unsigned i = 0; i < o->input_count && i < MP_RM_OPP_INPUTS; i++)
-        if (!strncmp(o->inputs[i].name, name, sizeof o->inputs[i].name))
-            return o->inputs[i].value;
+        if (!strncmp(o->inputs[i].name, name, sizeof o->inputs[i].name)) return o->inputs[i].value;
     return fallback;
 }
 
@@ -88,8 +93,7 @@ typedef struct cand_out {
 static mp_rm_opportunity_t *cand_new(cand_out_t *w, unsigned kind, const uint8_t *trigger,
                                      uint64_t chain_id, unsigned protocol, uint64_t time_ns)
 {
-    if (w->n >= w->cap)
-        return NULL;
+    if (w->n >= w->cap) return NULL;
     mp_rm_opportunity_t *o = &w->buf[w->n++];
     memset(o, 0, sizeof *o);
     mp_opp_make_id(kind, trigger, &o->id);
@@ -105,27 +109,150 @@ static mp_rm_opportunity_t *cand_new(cand_out_t *w, unsigned kind, const uint8_t
 
 static void cand_input(mp_rm_opportunity_t *o, const char *name, double value)
 {
-    if (o->input_count >= MP_RM_OPP_INPUTS)
-        return;
+    if (o->input_count >= MP_RM_OPP_INPUTS) return;
     mp_rm_opp_input_t *in = &o->inputs[o->input_count++];
     strncpy(in->name, name, sizeof in->name - 1);
     in->value = value;
 }
 
-__attribute__((format(printf, 2, 3))) static void cand_reason(mp_rm_opportunity_t *o,
-                                                               const char *fmt, ...)
+/* ---- reason text ----
+ * Reasons are built by a small formatter rather than printf: glibc's float printing
+ * costs about a microsecond per candidate, and this is deterministic by construction. */
+
+typedef struct text {
+    char *buf;
+    size_t cap; /* including the NUL */
+    size_t len;
+} text_t;
+
+static void put_ch(text_t *t, char c)
 {
+    if (t->len + 1 < t->cap) t->buf[t->len++] = c;
+    t->buf[t->len] = '\0';
+}
+
+static void put_str(text_t *t, const char *s)
+{
+    while (*s)
+        put_ch(t, *s++);
+}
+
+static void put_u64(text_t *t, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    while (n)
+        put_ch(t, d[--n]);
+}
+
+/* v with 4 significant digits, trailing zeros dropped, like %.4g: plain notation for
+ * magnitudes 1e-4 .. 1e15, else d.ddde+X. */
+static void put_num(text_t *t, double v)
+{
+    if (v != v) {
+        put_str(t, "nan");
+        return;
+    }
+    if (v < 0) {
+        put_ch(t, '-');
+        v = -v;
+    }
+    if (v == 0) {
+        put_ch(t, '0');
+        return;
+    }
+    if (v > 1.7e308) {
+        put_str(t, "inf");
+        return;
+    }
+    int e = 0; /* v ~ m * 10^(e - 3), m in [1000, 10000) */
+    while (v >= 10000.0) {
+        v /= 10;
+        e++;
+    }
+    while (v < 1000.0) {
+        v *= 10;
+        e--;
+    }
+    uint64_t m = (uint64_t)(v + 0.5);
+    if (m >= 10000) {
+        m /= 10;
+        e++;
+    }
+    char d[4] = {(char)('0' + m / 1000), (char)('0' + m / 100 % 10), (char)('0' + m / 10 % 10),
+                 (char)('0' + m % 10)};
+    int nd = 4;
+    while (nd > 1 && d[nd - 1] == '0')
+        nd--;
+    int x = e + 3; /* decimal exponent of the first digit */
+    if (x >= 15 || x < -4) {
+        put_ch(t, d[0]);
+        if (nd > 1) put_ch(t, '.');
+        for (int i = 1; i < nd; i++)
+            put_ch(t, d[i]);
+        put_str(t, x < 0 ? "e-" : "e+");
+        put_u64(t, (uint64_t)(x < 0 ? -x : x));
+    } else if (x >= 0) {
+        for (int i = 0; i <= x; i++)
+            put_ch(t, i < nd ? d[i] : '0');
+        if (nd > x + 1) {
+            put_ch(t, '.');
+            for (int i = x + 1; i < nd; i++)
+                put_ch(t, d[i]);
+        }
+    } else {
+        put_str(t, "0.");
+        for (int i = -1; i > x; i--)
+            put_ch(t, '0');
+        for (int i = 0; i < nd; i++)
+            put_ch(t, d[i]);
+    }
+}
+
+/* "0x12345678...": a short form of an address. */
+static void put_addr(text_t *t, const uint8_t *a)
+{
+    put_str(t, "0x");
+    for (int i = 0; i < 4; i++) {
+        put_ch(t, hex_digits[a[i] >> 4]);
+        put_ch(t, hex_digits[a[i] & 15]);
+    }
+    put_str(t, "...");
+}
+
+/* Writes the candidate's reason from fmt, whose directives are: %s a string, %u an
+ * unsigned int, %U a uint64_t, %g a double (4 significant digits), %a a 20-byte address
+ * (short form). Anything else is copied. Truncates to the reason field. */
+static void cand_reason(mp_rm_opportunity_t *o, const char *fmt, ...)
+{
+    text_t t = {o->reason, sizeof o->reason, 0};
+    o->reason[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(o->reason, sizeof o->reason, fmt, ap);
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%' || !f[1]) {
+            put_ch(&t, *f);
+            continue;
+        }
+        switch (*++f) {
+        case 's': put_str(&t, va_arg(ap, const char *)); break;
+        case 'u': put_u64(&t, va_arg(ap, unsigned)); break;
+        case 'U': put_u64(&t, va_arg(ap, uint64_t)); break;
+        case 'g': put_num(&t, va_arg(ap, double)); break;
+        case 'a': put_addr(&t, va_arg(ap, const uint8_t *)); break;
+        default: put_ch(&t, *f); break;
+        }
+    }
     va_end(ap);
 }
 
 /* 0..100, rounding down; NaN scores 0. */
 static uint8_t clamp_score(double s)
 {
-    if (!(s > 0))
-        return 0;
+    if (!(s > 0)) return 0;
     return s >= 100 ? 100 : (uint8_t)s;
 }
 
@@ -136,11 +263,14 @@ static inline double fmin2(double a, double b)
 
 /* ---- byte and ABI word reading ---- */
 
+/* Big-endian 64-bit load. */
 static uint64_t rd64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
@@ -156,22 +286,32 @@ static const uint8_t *abi_word(abi_t a, uint64_t off)
     return off <= a.len && a.len - off >= 32 ? a.p + off : NULL;
 }
 
+/* OR of the 8-byte limbs in w[from, to) (multiples of 4), for zero tests. */
+static uint64_t or_bytes(const uint8_t *w, unsigned from, unsigned to)
+{
+    uint64_t acc = 0;
+    for (unsigned i = from; i + 8 <= to; i += 8) {
+        uint64_t v;
+        memcpy(&v, w + i, 8);
+        acc |= v;
+    }
+    if ((to - from) % 8) {
+        uint32_t v;
+        memcpy(&v, w + to - 4, 4);
+        acc |= v;
+    }
+    return acc;
+}
+
 static bool word_is_zero(const uint8_t *w)
 {
-    for (int i = 0; i < 32; i++)
-        if (w[i])
-            return false;
-    return true;
+    return !or_bytes(w, 0, 32);
 }
 
 static bool abi_u64(abi_t a, uint64_t off, uint64_t *v)
 {
     const uint8_t *w = abi_word(a, off);
-    if (!w)
-        return false;
-    for (int i = 0; i < 24; i++)
-        if (w[i])
-            return false;
+    if (!w || or_bytes(w, 0, 24)) return false;
     *v = rd64(w + 24);
     return true;
 }
@@ -179,11 +319,7 @@ static bool abi_u64(abi_t a, uint64_t off, uint64_t *v)
 static bool abi_addr(abi_t a, uint64_t off, uint8_t out[MP_ADDR_LEN])
 {
     const uint8_t *w = abi_word(a, off);
-    if (!w)
-        return false;
-    for (int i = 0; i < 12; i++)
-        if (w[i])
-            return false;
+    if (!w || or_bytes(w, 0, 12)) return false;
     memcpy(out, w + 12, MP_ADDR_LEN);
     return true;
 }
@@ -192,8 +328,7 @@ static bool abi_addr(abi_t a, uint64_t off, uint8_t out[MP_ADDR_LEN])
 static bool abi_tail(abi_t a, uint64_t base, uint64_t head, uint64_t *at)
 {
     uint64_t off;
-    if (!abi_u64(a, head, &off) || off > a.len || base > a.len - off)
-        return false;
+    if (!abi_u64(a, head, &off) || off > a.len || base > a.len - off) return false;
     *at = base + off;
     return true;
 }
@@ -202,19 +337,21 @@ static bool abi_tail(abi_t a, uint64_t base, uint64_t head, uint64_t *at)
 static bool abi_bytes(abi_t a, uint64_t at, abi_t *out)
 {
     uint64_t n;
-    if (!abi_u64(a, at, &n) || at + 32 > a.len || n > a.len - at - 32)
-        return false;
+    if (!abi_u64(a, at, &n) || at + 32 > a.len || n > a.len - at - 32) return false;
     out->p = a.p + at + 32;
     out->len = n;
     return true;
 }
 
-/* A 256-bit big-endian amount as a double (rounded at each step, deterministically). */
+/* A 256-bit big-endian amount as a double, from its four 64-bit limbs (each rounded
+ * once, then summed: deterministic, within a few ulps). */
 static double amount_of(const uint8_t *w)
 {
-    double d = 0;
-    for (int i = 0; i < 32; i++)
-        d = d * 256.0 + w[i];
+    uint64_t hi = rd64(w), mid_hi = rd64(w + 8), mid_lo = rd64(w + 16);
+    double d = (double)rd64(w + 24);
+    if (mid_lo) d += (double)mid_lo * 0x1p64;
+    if (hi | mid_hi) /* beyond 2^128: rare in practice (uint256 max sentinels) */
+        d += (double)mid_hi * 0x1p128 + (double)hi * 0x1p192;
     return d;
 }
 
@@ -223,33 +360,28 @@ static double amount_of(const uint8_t *w)
 typedef struct token {
     const char *label; /* catalog label of the address row */
     uint8_t decimals;
-    double large;      /* "large swap" size in whole tokens */
-    bool usd;          /* a USD stablecoin, valued at 1 USD */
-    bool eth;          /* ETH or WETH */
+    double large; /* "large swap" size in whole tokens */
+    bool usd;     /* a USD stablecoin, valued at 1 USD */
+    bool eth;     /* ETH or WETH */
 } token_t;
 
 static const token_t known_tokens[] = {
-    {"WETH", 18, MP_OPP_LARGE_ETH, false, true},
-    {"USDC", 6, MP_OPP_LARGE_USD, true, false},
-    {"USDT", 6, MP_OPP_LARGE_USD, true, false},
-    {"DAI", 18, MP_OPP_LARGE_USD, true, false},
+    {"WETH", 18, MP_OPP_LARGE_ETH, false, true},  {"USDC", 6, MP_OPP_LARGE_USD, true, false},
+    {"USDT", 6, MP_OPP_LARGE_USD, true, false},   {"DAI", 18, MP_OPP_LARGE_USD, true, false},
     {"WBTC", 8, MP_OPP_LARGE_WBTC, false, false},
 };
 static const token_t eth_native = {"ETH", 18, MP_OPP_LARGE_ETH, false, true};
 
-static const double pow10_table[19] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
-                                       1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
-                                       1e14, 1e15, 1e16, 1e17, 1e18};
+static const double pow10_table[19] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                       1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 
 /* The known token at addr, by its catalog row, or NULL. */
 static const token_t *token_at(const uint8_t addr[MP_ADDR_LEN])
 {
     const mp_catalog_address_t *row = mp_catalog_find_address(addr);
-    if (!row)
-        return NULL;
+    if (!row || (row->protocol != MP_PROTO_WETH && row->protocol != MP_PROTO_ERC20)) return NULL;
     for (size_t i = 0; i < sizeof known_tokens / sizeof known_tokens[0]; i++)
-        if (!strcmp(row->label, known_tokens[i].label))
-            return &known_tokens[i];
+        if (!strcmp(row->label, known_tokens[i].label)) return &known_tokens[i];
     return NULL;
 }
 
@@ -268,18 +400,12 @@ static double value_eth(const mp_tx_seen_t *tx)
     return amount_of(tx->value.be) / 1e18;
 }
 
-/* "0x12345678...": a short form of an address for reasons. */
-static void short_addr(char out[16], const uint8_t a[MP_ADDR_LEN])
-{
-    snprintf(out, 16, "0x%02x%02x%02x%02x...", a[0], a[1], a[2], a[3]);
-}
-
 /* ---- swap decoding ---- */
 
 /* An exact-input swap as decoded: tokens, input amount (or msg.value), minimum out. */
 typedef struct swap {
     const char *method;
-    bool eth_in;              /* the input is msg.value */
+    bool eth_in; /* the input is msg.value */
     uint8_t token_in[MP_ADDR_LEN];
     uint8_t token_out[MP_ADDR_LEN];
     const uint8_t *amount_in; /* 32-byte word; NULL when eth_in */
@@ -291,8 +417,7 @@ typedef struct swap {
 static bool v2_path(abi_t a, uint64_t base, uint64_t head, swap_t *s)
 {
     uint64_t at, n;
-    if (!abi_tail(a, base, head, &at) || !abi_u64(a, at, &n) || n < 2 || n > 16)
-        return false;
+    if (!abi_tail(a, base, head, &at) || !abi_u64(a, at, &n) || n < 2 || n > 16) return false;
     return abi_addr(a, at + 32, s->token_in) && abi_addr(a, at + 32 * n, s->token_out);
 }
 
@@ -301,10 +426,8 @@ static bool v3_path(abi_t a, uint64_t base, uint64_t head, swap_t *s)
 {
     uint64_t at;
     abi_t path;
-    if (!abi_tail(a, base, head, &at) || !abi_bytes(a, at, &path))
-        return false;
-    if (path.len < 43 || (path.len - 20) % 23)
-        return false;
+    if (!abi_tail(a, base, head, &at) || !abi_bytes(a, at, &path)) return false;
+    if (path.len < 43 || (path.len - 20) % 23) return false;
     memcpy(s->token_in, path.p, MP_ADDR_LEN);
     memcpy(s->token_out, path.p + path.len - MP_ADDR_LEN, MP_ADDR_LEN);
     return true;
@@ -322,10 +445,8 @@ static bool take_amounts(abi_t a, uint64_t in_off, uint64_t min_off, swap_t *s)
  * that balance is the wrapped msg.value. */
 static bool ur_amount(const mp_tx_seen_t *tx, swap_t *s)
 {
-    if (!(s->amount_in[0] & 0x80))
-        return true;
-    if (word_is_zero(tx->value.be))
-        return false;
+    if (!(s->amount_in[0] & 0x80)) return true;
+    if (word_is_zero(tx->value.be)) return false;
     s->eth_in = true;
     s->amount_in = NULL;
     return true;
@@ -334,12 +455,10 @@ static bool ur_amount(const mp_tx_seen_t *tx, swap_t *s)
 static bool decode_swap(uint32_t sel, abi_t a, const mp_tx_seen_t *tx, swap_t *s, int depth);
 
 /* multicall(bytes[]) variants: the first inner call that is a decodable swap. */
-static bool decode_multicall(abi_t a, uint64_t head, const mp_tx_seen_t *tx, swap_t *s,
-                             int depth)
+static bool decode_multicall(abi_t a, uint64_t head, const mp_tx_seen_t *tx, swap_t *s, int depth)
 {
     uint64_t arr, n;
-    if (depth > 0 || !abi_tail(a, 0, head, &arr) || !abi_u64(a, arr, &n))
-        return false;
+    if (depth > 0 || !abi_tail(a, 0, head, &arr) || !abi_u64(a, arr, &n)) return false;
     for (uint64_t i = 0; i < n && i < 8; i++) {
         uint64_t at;
         abi_t call;
@@ -347,8 +466,7 @@ static bool decode_multicall(abi_t a, uint64_t head, const mp_tx_seen_t *tx, swa
             call.len < 4)
             return false;
         abi_t args = {call.p + 4, call.len - 4};
-        if (decode_swap(mp_selector_of(call.p), args, tx, s, depth + 1))
-            return true;
+        if (decode_swap(mp_selector_of(call.p), args, tx, s, depth + 1)) return true;
     }
     return false;
 }
@@ -359,8 +477,8 @@ static bool decode_universal(abi_t a, const mp_tx_seen_t *tx, swap_t *s)
 {
     uint64_t cmd_at, arr, n;
     abi_t cmds;
-    if (!abi_tail(a, 0, 0, &cmd_at) || !abi_bytes(a, cmd_at, &cmds) ||
-        !abi_tail(a, 0, 32, &arr) || !abi_u64(a, arr, &n))
+    if (!abi_tail(a, 0, 0, &cmd_at) || !abi_bytes(a, cmd_at, &cmds) || !abi_tail(a, 0, 32, &arr) ||
+        !abi_u64(a, arr, &n))
         return false;
     for (uint64_t i = 0; i < cmds.len && i < n && i < 16; i++) {
         unsigned cmd = cmds.p[i] & 0x3f; /* the high bits are flags */
@@ -368,11 +486,9 @@ static bool decode_universal(abi_t a, const mp_tx_seen_t *tx, swap_t *s)
             continue;
         uint64_t at;
         abi_t in;
-        if (!abi_tail(a, arr + 32, arr + 32 + 32 * i, &at) || !abi_bytes(a, at, &in))
-            return false;
+        if (!abi_tail(a, arr + 32, arr + 32 + 32 * i, &at) || !abi_bytes(a, at, &in)) return false;
         /* (recipient, amountIn, amountOutMin, path, payerIsUser) */
-        if (!take_amounts(in, 32, 64, s))
-            return false;
+        if (!take_amounts(in, 32, 64, s)) return false;
         bool ok = cmd == 0x00 ? v3_path(in, 0, 96, s) : v2_path(in, 0, 96, s);
         s->method = cmd == 0x00 ? "execute/V3_SWAP_EXACT_IN" : "execute/V2_SWAP_EXACT_IN";
         return ok && ur_amount(tx, s);
@@ -418,16 +534,13 @@ static bool decode_swap(uint32_t sel, abi_t a, const mp_tx_seen_t *tx, swap_t *s
         return abi_tail(a, 0, 0, &t) && v3_path(a, t, t, s) &&
                take_amounts(a, t + in_off, t + in_off + 32, s);
     }
-    case 0xac9650d8: /* multicall(bytes[]) */
-        return decode_multicall(a, 0, tx, s, depth);
+    case 0xac9650d8: /* multicall(bytes[]) */ return decode_multicall(a, 0, tx, s, depth);
     case 0x5ae401dc: /* multicall(uint256 deadline, bytes[]) */
     case 0x1f0464d1: /* multicall(bytes32 previousBlockhash, bytes[]) */
         return decode_multicall(a, 32, tx, s, depth);
     case 0x3593564c: /* execute(bytes, bytes[], uint256) */
-    case 0x24856bc3: /* execute(bytes, bytes[]) */
-        return depth == 0 && decode_universal(a, tx, s);
-    default:
-        return false;
+    case 0x24856bc3: /* execute(bytes, bytes[]) */ return depth == 0 && decode_universal(a, tx, s);
+    default: return false;
     }
 }
 
@@ -440,16 +553,15 @@ typedef struct swap_eval {
     double amount_in, min_out;
     double size_ratio; /* size / the token's "large" mark; 0 when no side is known */
     bool min_zero;
-    bool room_known;   /* slippage room measured (zero min-out, or priced pair) */
-    bool priced;       /* room from the ETH/USD price */
+    bool room_known; /* slippage room measured (zero min-out, or priced pair) */
+    bool priced;     /* room from the ETH/USD price */
     double room_bps;
     double expected_out;
 } swap_eval_t;
 
 static bool price_fresh(const mp_opp_ctx_t *ctx, uint64_t time_ns)
 {
-    if (!(ctx->eth_usd > 0))
-        return false;
+    if (!(ctx->eth_usd > 0)) return false;
     return time_ns <= ctx->eth_usd_time_ns ||
            time_ns - ctx->eth_usd_time_ns <= MP_OPP_PRICE_MAX_AGE_NS;
 }
@@ -465,8 +577,7 @@ static void evaluate_swap(const mp_opp_ctx_t *ctx, const mp_tx_seen_t *tx, const
     e->amount_in = e->in ? units_of(e->in, raw_in) : raw_in;
     e->min_out = e->out ? units_of(e->out, raw_min) : raw_min;
     e->min_zero = word_is_zero(s->min_out);
-    if (e->in)
-        e->size_ratio = e->amount_in / e->in->large;
+    if (e->in) e->size_ratio = e->amount_in / e->in->large;
     if (e->out && e->min_out / e->out->large > e->size_ratio)
         e->size_ratio = e->min_out / e->out->large; /* the minimum out bounds the size */
 
@@ -497,8 +608,7 @@ static void emit_sandwich(cand_out_t *w, const mp_tx_seen_t *tx, const mp_classi
 {
     mp_rm_opportunity_t *o =
         cand_new(w, MP_OPP_SANDWICH, tx->hash, tx->chain_id, c->protocol, time_ns);
-    if (!o)
-        return;
+    if (!o) return;
     double size_pts = fmin2(50, 25 + 12.5 * log2(e->size_ratio));
     double room_pts = fmin2(50, e->room_bps / 20);
     o->score = clamp_score(size_pts + room_pts);
@@ -509,32 +619,31 @@ static void emit_sandwich(cand_out_t *w, const mp_tx_seen_t *tx, const mp_classi
     if (e->priced) {
         cand_input(o, "expected_out", e->expected_out);
         cand_input(o, "eth_usd", ctx->eth_usd);
-        cand_reason(o, "%s %.4g %s -> %s: min out %.4g is %.0f bps under %.4g expected at %.2f "
-                       "ETH/USD",
+        cand_reason(o, "%s %g %s -> %s: min out %g is %g bps under %g expected at %g ETH/USD",
                     s->method, e->amount_in, label_of(e->in), label_of(e->out), e->min_out,
                     e->room_bps, e->expected_out, ctx->eth_usd);
     } else {
-        cand_reason(o, "%s %.4g %s -> %s with amountOutMin 0: no slippage bound", s->method,
+        cand_reason(o, "%s %g %s -> %s with amountOutMin 0: no slippage bound", s->method,
                     e->amount_in, label_of(e->in), label_of(e->out));
     }
 }
 
 /* backrun score for a large swap: 30 at the large mark, +20 per doubling, at most 90. */
 static void emit_swap_backrun(cand_out_t *w, const mp_tx_seen_t *tx, const mp_classification_t *c,
-                              const char *method, const char *unit, double amount,
-                              double ratio, double large, uint64_t time_ns)
+                              const char *method, const char *unit, double amount, double ratio,
+                              double large, uint64_t time_ns)
 {
     mp_rm_opportunity_t *o =
         cand_new(w, MP_OPP_BACKRUN, tx->hash, tx->chain_id, c->protocol, time_ns);
-    if (!o)
-        return;
+    if (!o) return;
     o->score = clamp_score(fmin2(90, 30 + 20 * log2(ratio)));
     cand_input(o, "amount_in", amount);
     cand_input(o, "size_vs_large", ratio);
     cand_input(o, "large_mark", large);
     cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
-    cand_reason(o, "%s of %.4g %s, %.2fx the %.4g %s large mark: the pool price moves, a "
-                   "backrun can trade against it",
+    cand_reason(o,
+                "%s of %g %s, %gx the %g %s large mark: the pool price moves, a backrun "
+                "can trade against it",
                 method, amount, unit, ratio, large, unit);
 }
 
@@ -550,8 +659,7 @@ static void detect_swap(cand_out_t *w, const mp_opp_ctx_t *ctx, const mp_tx_seen
     }
     if (decoded) {
         evaluate_swap(ctx, tx, &s, time_ns, &e);
-        if (e.size_ratio < 1)
-            return;
+        if (e.size_ratio < 1) return;
         if (e.room_known && e.room_bps >= MP_OPP_MIN_ROOM_BPS && !s.price_limited)
             emit_sandwich(w, tx, c, &s, &e, ctx, time_ns);
         bool by_out = !e.in || (e.out && e.min_out / e.out->large > e.amount_in / e.in->large);
@@ -563,15 +671,15 @@ static void detect_swap(cand_out_t *w, const mp_opp_ctx_t *ctx, const mp_tx_seen
     /* Not decodable (aggregators, pools, exact-output): the ETH sent is the only size. */
     double eth = value_eth(tx);
     if (eth >= MP_OPP_LARGE_ETH)
-        emit_swap_backrun(w, tx, c, mp_classification_method(c), "ETH", eth,
-                          eth / MP_OPP_LARGE_ETH, MP_OPP_LARGE_ETH, time_ns);
+        emit_swap_backrun(w, tx, c, mp_classification_method(c), "ETH", eth, eth / MP_OPP_LARGE_ETH,
+                          MP_OPP_LARGE_ETH, time_ns);
 }
 
 /* ---- lending activity, oracle updates, liquidations ---- */
 
 static int lending_index(unsigned protocol)
 {
-    return protocol == MP_PROTO_AAVE ? MP_OPP_LEND_AAVE
+    return protocol == MP_PROTO_AAVE       ? MP_OPP_LEND_AAVE
            : protocol == MP_PROTO_COMPOUND ? MP_OPP_LEND_COMPOUND
                                            : -1;
 }
@@ -598,32 +706,31 @@ static void detect_oracle(cand_out_t *w, const mp_opp_ctx_t *ctx, const mp_tx_se
         cand_input(o, "lending_txs_60s", lending);
         cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
         cand_input(o, "calldata_bytes", tx->input_len);
-        cand_reason(o, "pending Chainlink %s: a price update lands next block; positions and "
-                       "trades priced by the feed follow it",
+        cand_reason(o,
+                    "pending Chainlink %s: a price update lands next block; positions and "
+                    "trades priced by the feed follow it",
                     method);
     }
-    if (!lending)
-        return;
+    if (!lending) return;
     /* liquidation: 30, +10 per recent lending tx, at most 80 */
     unsigned proto = comp > aave ? MP_PROTO_COMPOUND : MP_PROTO_AAVE;
     o = cand_new(w, MP_OPP_LIQUIDATION, tx->hash, tx->chain_id, proto, time_ns);
-    if (!o)
-        return;
+    if (!o) return;
     o->score = clamp_score(30 + fmin2(50, 10.0 * lending));
     cand_input(o, "aave_txs_60s", aave);
     cand_input(o, "compound_txs_60s", comp);
     cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
-    cand_reason(o, "pending Chainlink %s with %u Aave and %u Compound txs in the last 60 s: "
-                   "positions near their threshold may turn liquidatable",
+    cand_reason(o,
+                "pending Chainlink %s with %u Aave and %u Compound txs in the last 60 s: "
+                "positions near their threshold may turn liquidatable",
                 method, aave, comp);
 }
 
 /* liquidation score: 60, +10 * log2(1 + size) at most +30, where size is the debt
  * covered over the token's large mark (Aave, known debt token) or the accounts absorbed
  * (Comet); unknown sizes add nothing. */
-static void detect_liquidation_call(cand_out_t *w, const mp_opp_ctx_t *ctx,
-                                    const mp_tx_seen_t *tx, const mp_classification_t *c,
-                                    uint64_t time_ns)
+static void detect_liquidation_call(cand_out_t *w, const mp_opp_ctx_t *ctx, const mp_tx_seen_t *tx,
+                                    const mp_classification_t *c, uint64_t time_ns)
 {
     abi_t a = {NULL, 0};
     if (tx->input_prefix && tx->input_prefix_len >= 4)
@@ -635,8 +742,7 @@ static void detect_liquidation_call(cand_out_t *w, const mp_opp_ctx_t *ctx,
 
     mp_rm_opportunity_t *o =
         cand_new(w, MP_OPP_LIQUIDATION, tx->hash, tx->chain_id, c->protocol, time_ns);
-    if (!o)
-        return;
+    if (!o) return;
     const uint8_t *amount;
     uint8_t debt_asset[MP_ADDR_LEN];
     uint64_t at, accounts;
@@ -657,8 +763,7 @@ static void detect_liquidation_call(cand_out_t *w, const mp_opp_ctx_t *ctx,
         }
         break;
     case 0xf5e3c462: /* liquidateBorrow(borrower, repayAmount, cTokenCollateral) */
-        if ((amount = abi_word(a, 32)))
-            cand_input(o, "repay_amount_raw", amount_of(amount));
+        if ((amount = abi_word(a, 32))) cand_input(o, "repay_amount_raw", amount_of(amount));
         break;
     case 0xc3cecfd2: /* absorb(absorber, accounts[]) */
         if (abi_tail(a, 0, 32, &at) && abi_u64(a, at, &accounts)) {
@@ -666,14 +771,14 @@ static void detect_liquidation_call(cand_out_t *w, const mp_opp_ctx_t *ctx,
             cand_input(o, "accounts", size);
         }
         break;
-    default:
-        break;
+    default: break;
     }
     o->score = clamp_score(60 + fmin2(30, 10 * log2(1 + size)));
     cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
     cand_input(o, "lending_txs_60s", lending);
-    cand_reason(o, "pending %s %s: a liquidation is under way; competing liquidators and "
-                   "collateral backruns follow",
+    cand_reason(o,
+                "pending %s %s: a liquidation is under way; competing liquidators and "
+                "collateral backruns follow",
                 mp_protocol_name(c->protocol), method);
 }
 
@@ -694,15 +799,14 @@ static uint64_t hash_key(uint64_t chain_id, const uint8_t addr[MP_ADDR_LEN], uin
     uint64_t h = mix64(chain_id ^ 0x9e3779b97f4a7c15ull);
     h = mix64(h ^ rd64(addr));
     h = mix64(h ^ rd64(addr + 8));
-    h = mix64(h ^ ((uint64_t)addr[16] << 24 | (uint64_t)addr[17] << 16 |
-                   (uint64_t)addr[18] << 8 | addr[19]));
+    h = mix64(h ^ ((uint64_t)addr[16] << 24 | (uint64_t)addr[17] << 16 | (uint64_t)addr[18] << 8 |
+                   addr[19]));
     return mix64(h ^ extra);
 }
 
 /* ---- gas war: replacements ---- */
 
-static mp_opp_repl_slot_t *repl_slot(mp_opp_ctx_t *ctx, const mp_opp_replacement_t *r,
-                                     bool *found)
+static mp_opp_repl_slot_t *repl_slot(mp_opp_ctx_t *ctx, const mp_opp_replacement_t *r, bool *found)
 {
     mp_opp_repl_slot_t *set =
         &ctx->repl[(hash_key(r->chain_id, r->from, r->nonce) % MP_OPP_REPL_SETS) * MP_OPP_WAYS];
@@ -714,8 +818,8 @@ static mp_opp_repl_slot_t *repl_slot(mp_opp_ctx_t *ctx, const mp_opp_replacement
             *found = true;
             return e;
         }
-        if (!victim || (victim->replacements && (!e->replacements ||
-                                                  e->times_ns[0] < victim->times_ns[0])))
+        if (!victim ||
+            (victim->replacements && (!e->replacements || e->times_ns[0] < victim->times_ns[0])))
             victim = e;
     }
     *found = false;
@@ -725,8 +829,7 @@ static mp_opp_repl_slot_t *repl_slot(mp_opp_ctx_t *ctx, const mp_opp_replacement
 int mp_opp_on_replaced(mp_opp_ctx_t *ctx, const mp_opp_replacement_t *r, uint64_t time_ns,
                        const mp_rm_touch_t *touch, mp_rm_opportunity_t *out, int max_out)
 {
-    if (!ctx || !r || (max_out > 0 && !out))
-        return -EINVAL;
+    if (!ctx || !r || (max_out > 0 && !out)) return -EINVAL;
     bool found;
     mp_opp_repl_slot_t *e = repl_slot(ctx, r, &found);
     mp_rm_touch(touch, e, sizeof *e);
@@ -743,19 +846,15 @@ int mp_opp_on_replaced(mp_opp_ctx_t *ctx, const mp_opp_replacement_t *r, uint64_
     e->times_ns[2] = e->times_ns[1];
     e->times_ns[1] = e->times_ns[0];
     e->times_ns[0] = time_ns;
-    if (r->priority_fee)
-        e->last_fee = r->priority_fee;
+    if (r->priority_fee) e->last_fee = r->priority_fee;
 
-    if (e->replacements < MP_OPP_REPL_MIN)
-        return 0;
+    if (e->replacements < MP_OPP_REPL_MIN) return 0;
     uint64_t span = time_ns > e->times_ns[2] ? time_ns - e->times_ns[2] : 0;
-    if (span > MP_OPP_REPL_WINDOW_NS)
-        return 0;
+    if (span > MP_OPP_REPL_WINDOW_NS) return 0;
     cand_out_t w = {out, max_out, 0};
-    mp_rm_opportunity_t *o = cand_new(&w, MP_OPP_GAS_WAR, r->replaced_by, r->chain_id,
-                                      r->protocol, time_ns);
-    if (!o)
-        return 0;
+    mp_rm_opportunity_t *o =
+        cand_new(&w, MP_OPP_GAS_WAR, r->replaced_by, r->chain_id, r->protocol, time_ns);
+    if (!o) return 0;
     /* 55 at three replacements, +15 per further one */
     o->score = clamp_score(40 + 15.0 * (e->replacements - 2));
     cand_input(o, "replacements", e->replacements);
@@ -765,11 +864,8 @@ int mp_opp_on_replaced(mp_opp_ctx_t *ctx, const mp_opp_replacement_t *r, uint64_
         cand_input(o, "first_fee_gwei", e->first_fee / WEI_PER_GWEI);
         cand_input(o, "last_fee_gwei", e->last_fee / WEI_PER_GWEI);
     }
-    char from[16];
-    short_addr(from, r->from);
-    cand_reason(o, "%s nonce %llu replaced %u times, the last 3 within %.1f s: a priority gas "
-                   "auction",
-                from, (unsigned long long)r->nonce, e->replacements, span / NS_PER_S);
+    cand_reason(o, "%a nonce %U replaced %u times, the last 3 within %g s: a priority gas auction",
+                r->from, r->nonce, e->replacements, span / NS_PER_S);
     return w.n;
 }
 
@@ -780,8 +876,7 @@ int mp_opp_on_replaced(mp_opp_ctx_t *ctx, const mp_opp_replacement_t *r, uint64_
  * left out: independent senders there produce rising runs by chance. */
 static bool escalation_eligible(const mp_tx_seen_t *tx, const mp_classification_t *c)
 {
-    if (!tx->has_to || !c->has_selector)
-        return false;
+    if (!tx->has_to || !c->has_selector) return false;
     return c->category == MP_CAT_OTHER || c->category == MP_CAT_NFT ||
            c->category == MP_CAT_LIQUIDATION;
 }
@@ -799,8 +894,7 @@ static mp_opp_esc_slot_t *esc_slot(mp_opp_ctx_t *ctx, const mp_tx_seen_t *tx, ui
             *found = true;
             return e;
         }
-        if (!victim ||
-            (victim->streak && (!e->streak || e->last_time_ns < victim->last_time_ns)))
+        if (!victim || (victim->streak && (!e->streak || e->last_time_ns < victim->last_time_ns)))
             victim = e;
     }
     *found = false;
@@ -844,8 +938,7 @@ static void track_escalation(cand_out_t *w, mp_opp_ctx_t *ctx, const mp_tx_seen_
 
     mp_rm_opportunity_t *o =
         cand_new(w, MP_OPP_GAS_WAR, tx->hash, tx->chain_id, c->protocol, time_ns);
-    if (!o)
-        return;
+    if (!o) return;
     double ratio = (double)e->last_fee / (double)e->first_fee;
     double span = (time_ns > e->first_time_ns ? time_ns - e->first_time_ns : 0) / NS_PER_S;
     o->score = clamp_score(30 + 10.0 * (e->streak - MP_OPP_ESC_MIN_TXS) + 15 * log2(ratio));
@@ -854,11 +947,10 @@ static void track_escalation(cand_out_t *w, mp_opp_ctx_t *ctx, const mp_tx_seen_
     cand_input(o, "first_fee_gwei", e->first_fee / WEI_PER_GWEI);
     cand_input(o, "last_fee_gwei", e->last_fee / WEI_PER_GWEI);
     cand_input(o, "fee_ratio", ratio);
-    char to[16];
-    short_addr(to, tx->to);
-    cand_reason(o, "%u rising bids to %s %s within %.1f s from alternating senders: %.4g -> "
-                   "%.4g gwei priority fee",
-                e->streak, to, mp_classification_method(c), span, e->first_fee / WEI_PER_GWEI,
+    cand_reason(o,
+                "%u rising bids to %a %s within %g s from alternating senders: %g -> %g gwei "
+                "priority fee",
+                e->streak, tx->to, mp_classification_method(c), span, e->first_fee / WEI_PER_GWEI,
                 e->last_fee / WEI_PER_GWEI);
 }
 
@@ -868,30 +960,21 @@ int mp_opp_on_tx(mp_opp_ctx_t *ctx, const mp_tx_seen_t *tx, const mp_classificat
                  uint64_t time_ns, const mp_rm_touch_t *touch, mp_rm_opportunity_t *out,
                  int max_out)
 {
-    if (!ctx || !tx || !c || (max_out > 0 && !out))
-        return -EINVAL;
+    if (!ctx || !tx || !c || (max_out > 0 && !out)) return -EINVAL;
     cand_out_t w = {out, max_out > 0 ? max_out : 0, 0};
 
     int li = lending_index(c->protocol);
     if (li >= 0 && (c->category == MP_CAT_LENDING || c->category == MP_CAT_LIQUIDATION))
-        mp_rate_record(ctx->lending_buckets[li], &ctx->lending_second[li],
-                       mp_rate_second(time_ns), 1, touch);
+        mp_rate_record(ctx->lending_buckets[li], &ctx->lending_second[li], mp_rate_second(time_ns),
+                       1, touch);
 
     switch (c->category) {
-    case MP_CAT_SWAP:
-        detect_swap(&w, ctx, tx, c, time_ns);
-        break;
-    case MP_CAT_ORACLE:
-        detect_oracle(&w, ctx, tx, c, time_ns);
-        break;
-    case MP_CAT_LIQUIDATION:
-        detect_liquidation_call(&w, ctx, tx, c, time_ns);
-        break;
-    default:
-        break;
+    case MP_CAT_SWAP: detect_swap(&w, ctx, tx, c, time_ns); break;
+    case MP_CAT_ORACLE: detect_oracle(&w, ctx, tx, c, time_ns); break;
+    case MP_CAT_LIQUIDATION: detect_liquidation_call(&w, ctx, tx, c, time_ns); break;
+    default: break;
     }
-    if (escalation_eligible(tx, c))
-        track_escalation(&w, ctx, tx, c, time_ns, touch);
+    if (escalation_eligible(tx, c)) track_escalation(&w, ctx, tx, c, time_ns, touch);
     return w.n;
 }
 
@@ -909,8 +992,7 @@ int mp_opp_on_price(mp_opp_ctx_t *ctx, const mp_price_t *p, uint64_t time_ns,
 
 int mp_opp_on_tick(mp_opp_ctx_t *ctx, uint64_t time_ns, const mp_rm_touch_t *touch)
 {
-    if (!ctx)
-        return -EINVAL;
+    if (!ctx) return -EINVAL;
     int cleared = 0;
     for (size_t i = 0; i < sizeof ctx->repl / sizeof ctx->repl[0]; i++) {
         mp_opp_repl_slot_t *e = &ctx->repl[i];

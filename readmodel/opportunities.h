@@ -14,18 +14,18 @@
 #include "readmodel/touch.h"
 
 /* ---- thresholds (event time throughout) ---- */
-#define MP_OPP_LARGE_ETH 10.0          /* a swap of this much ETH/WETH is "large" */
-#define MP_OPP_LARGE_USD 25000.0       /* ... of this many USDC/USDT/DAI */
-#define MP_OPP_LARGE_WBTC 0.4          /* ... of this much WBTC */
-#define MP_OPP_MIN_ROOM_BPS 100.0      /* sandwich: min-out at least 1 % under expected */
+#define MP_OPP_LARGE_ETH 10.0                   /* a swap of this much ETH/WETH is "large" */
+#define MP_OPP_LARGE_USD 25000.0                /* ... of this many USDC/USDT/DAI */
+#define MP_OPP_LARGE_WBTC 0.4                   /* ... of this much WBTC */
+#define MP_OPP_MIN_ROOM_BPS 100.0               /* sandwich: min-out at least 1 % under expected */
 #define MP_OPP_PRICE_MAX_AGE_NS 300000000000ull /* an ETH/USD tick older is not used */
-#define MP_OPP_LENDING_WINDOW_S 60     /* "recent" lending activity */
+#define MP_OPP_LENDING_WINDOW_S 60              /* "recent" lending activity */
 #define MP_OPP_REPL_WINDOW_NS 30000000000ull    /* gas war: 3 replacements within 30 s */
 #define MP_OPP_REPL_MIN 3
-#define MP_OPP_ESC_GAP_NS 12000000000ull        /* escalation: at most 12 s between bids */
-#define MP_OPP_ESC_MIN_TXS 5           /* escalation: 5 rising bids fire, again 5 bids later */
-#define MP_OPP_ESC_STEP_PERMILLE 1100  /* each bid >= 110 % of the previous */
-#define MP_OPP_ESC_MIN_RATIO 2         /* and the last >= 2x the first */
+#define MP_OPP_ESC_GAP_NS 12000000000ull /* escalation: at most 12 s between bids */
+#define MP_OPP_ESC_MIN_TXS 5             /* escalation: 5 rising bids fire, again 5 bids later */
+#define MP_OPP_ESC_STEP_PERMILLE 1100    /* each bid >= 110 % of the previous */
+#define MP_OPP_ESC_MIN_RATIO 2           /* and the last >= 2x the first */
 
 /* Most candidates one transaction can yield (a large swap: sandwich + backrun; an
  * oracle update: backrun + liquidation; plus a fee-escalation gas war). */
@@ -36,10 +36,10 @@ typedef struct mp_opp_repl_slot {
     uint64_t chain_id;
     uint64_t nonce;
     uint8_t from[MP_ADDR_LEN];
-    uint32_t replacements;  /* replacements seen while the entry lived */
-    uint64_t times_ns[3];   /* the three latest replacement times, [0] newest, 0 = none */
-    uint64_t first_fee;     /* priority fee of the first replaced tx, wei (0 unknown) */
-    uint64_t last_fee;      /* ... of the latest replaced tx */
+    uint32_t replacements; /* replacements seen while the entry lived */
+    uint64_t times_ns[3];  /* the three latest replacement times, [0] newest, 0 = none */
+    uint64_t first_fee;    /* priority fee of the first replaced tx, wei (0 unknown) */
+    uint64_t last_fee;     /* ... of the latest replaced tx */
 } mp_opp_repl_slot_t;
 _Static_assert(sizeof(mp_opp_repl_slot_t) == 80, "replacement slot layout");
 
@@ -51,12 +51,12 @@ typedef struct mp_opp_esc_slot {
     uint8_t to[MP_ADDR_LEN];
     uint32_t selector;
     uint8_t last_from[MP_ADDR_LEN];
-    uint32_t streak;        /* bids in the rising run */
-    uint32_t fired_streak;  /* streak at the run's last candidate, 0 = none yet */
+    uint32_t streak;       /* bids in the rising run */
+    uint32_t fired_streak; /* streak at the run's last candidate, 0 = none yet */
     uint32_t reserved0;
     uint64_t first_time_ns; /* of the run's first bid */
     uint64_t last_time_ns;
-    uint64_t first_fee;     /* priority fees, wei */
+    uint64_t first_fee; /* priority fees, wei */
     uint64_t last_fee;
 } mp_opp_esc_slot_t;
 _Static_assert(sizeof(mp_opp_esc_slot_t) == 96, "escalation slot layout");
@@ -75,7 +75,7 @@ enum { MP_OPP_LEND_AAVE = 0, MP_OPP_LEND_COMPOUND = 1, MP_OPP_LEND_COUNT = 2 };
  * zeroed = empty. Invariants: each rate window obeys rate.h; a table slot is either
  * empty (all zero) or holds the key it was filed under. */
 typedef struct mp_opp_ctx {
-    double eth_usd;              /* last ETH/USD tick, 0 = none */
+    double eth_usd; /* last ETH/USD tick, 0 = none */
     uint64_t eth_usd_time_ns;
     uint64_t lending_second[MP_OPP_LEND_COUNT];
     uint32_t lending_buckets[MP_OPP_LEND_COUNT][MP_RM_RATE_WINDOW_S];
@@ -92,9 +92,9 @@ typedef struct mp_opp_replacement {
     uint8_t hash[MP_HASH_LEN];        /* the replaced tx */
     uint8_t replaced_by[MP_HASH_LEN]; /* the replacing tx: the candidate's trigger */
     uint8_t from[MP_ADDR_LEN];
-    uint8_t protocol;                 /* mp_protocol_t of the replaced tx */
+    uint8_t protocol; /* mp_protocol_t of the replaced tx */
     uint64_t nonce;
-    uint64_t priority_fee;            /* of the replaced tx, wei; 0 when unknown */
+    uint64_t priority_fee; /* of the replaced tx, wei; 0 when unknown */
 } mp_opp_replacement_t;
 
 /* Prepares a fresh context (zeroes it). For new memory only: nothing is touched. */

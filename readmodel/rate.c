@@ -20,8 +20,7 @@ static void clear_buckets(uint32_t *buckets, unsigned from, unsigned count,
             run_len = 0;
         }
         if (buckets[i]) {
-            if (!run_len)
-                run_start = i;
+            if (!run_len) run_start = i;
             run_len++;
         }
     }
@@ -35,8 +34,7 @@ bool mp_rate_roll(uint32_t buckets[MP_RATE_SLOTS], uint64_t *bucket_second, uint
                   const mp_rm_touch_t *touch)
 {
     uint64_t old = *bucket_second;
-    if (second <= old)
-        return false;
+    if (second <= old) return false;
     uint64_t gap = second - old;
     if (gap >= MP_RATE_SLOTS)
         clear_buckets(buckets, 0, MP_RATE_SLOTS, touch);
@@ -56,13 +54,11 @@ static inline bool in_window(uint64_t bucket_second, uint64_t second)
 uint32_t mp_rate_add(uint32_t buckets[MP_RATE_SLOTS], uint64_t bucket_second, uint64_t second,
                      uint32_t n, const mp_rm_touch_t *touch)
 {
-    if (!n || !in_window(bucket_second, second))
-        return 0;
+    if (!n || !in_window(bucket_second, second)) return 0;
     uint32_t *b = &buckets[second % MP_RATE_SLOTS];
     uint32_t room = UINT32_MAX - *b;
     uint32_t add = n < room ? n : room;
-    if (!add)
-        return 0;
+    if (!add) return 0;
     mp_rm_touch(touch, b, sizeof *b);
     *b += add;
     return add;
@@ -79,18 +75,15 @@ bool mp_rate_record(uint32_t buckets[MP_RATE_SLOTS], uint64_t *bucket_second, ui
 uint32_t mp_rate_sum(const uint32_t buckets[MP_RATE_SLOTS], uint64_t bucket_second,
                      uint64_t end_second, unsigned seconds)
 {
-    if (!seconds)
-        return 0;
-    if (seconds > MP_RATE_SLOTS)
-        seconds = MP_RATE_SLOTS;
+    if (!seconds) return 0;
+    if (seconds > MP_RATE_SLOTS) seconds = MP_RATE_SLOTS;
     /* Overlap of (end - seconds, end] with (bucket_second - SLOTS, bucket_second], as an
      * inclusive range [lo, hi]; computed without going below zero. */
     uint64_t hi = end_second < bucket_second ? end_second : bucket_second;
     uint64_t lo_req = end_second >= seconds - 1 ? end_second - (seconds - 1) : 0;
     uint64_t lo_win = bucket_second >= MP_RATE_SLOTS - 1 ? bucket_second - (MP_RATE_SLOTS - 1) : 0;
     uint64_t lo = lo_req > lo_win ? lo_req : lo_win;
-    if (lo > hi)
-        return 0;
+    if (lo > hi) return 0;
     uint64_t sum = 0;
     for (uint64_t s = lo; s - lo <= hi - lo; s++) /* at most SLOTS iterations */
         sum += buckets[s % MP_RATE_SLOTS];

@@ -72,40 +72,16 @@ static void publish_gauges(rm_loop_t *l)
     mp_region_heartbeat(&l->rm.region);
 }
 
-/* One batch: up to BATCH_MAX events, fewer when the undo log runs short or the ring is
- * empty. Returns the number of ring records consumed. */
+/* One batch, with the commit-time gauges and metrics of the loop. */
 static uint32_t run_batch(rm_loop_t *l)
 {
-    mp_rm_engine_t *e = &l->engine;
-    uint64_t t0 = mp_mono_ns(), last_seq = 0;
-    uint32_t n = 0;
-    mp_rm_batch_begin(&e->w);
-    while (n < BATCH_MAX && mp_rm_batch_room(&e->w) >= mp_rm_engine_event_reserve(e)) {
-        mp_ring_record_t rec;
-        int r = mp_ring_read(&l->reader, &rec, l->buf, MP_RING_MAX_PAYLOAD);
-        if (r == MP_RING_EMPTY) break;
-        if (r == MP_RING_LAPPED) {
-            mp_log("events lost to the ring: seq %" PRIu64 "..%" PRIu64 " were overwritten before "
-                   "they were applied", rec.gap_first, rec.gap_last);
-            mp_metric_add(l->m_gap_events, rec.gap_last - rec.gap_first + 1);
-            continue;
-        }
-        if (r != MP_RING_OK) continue;
-        mp_event_t ev;
-        if (mp_event_decode(&ev, l->buf, rec.len) == 0) mp_rm_apply_event(e, &ev);
-        else mp_rm_apply_undecodable(e);
-        last_seq = rec.seq;
-        n++;
+    uint64_t t0 = mp_mono_ns(), gap_events = 0;
+    uint32_t n = mp_rm_apply_batch(&l->engine, &l->reader, l->buf, BATCH_MAX, &gap_events);
+    mp_metric_add(l->m_gap_events, gap_events);
+    if (n) {
+        mp_metric_add(l->m_batches, 1);
+        mp_metric_add(l->m_apply_ns, mp_mono_ns() - t0);
     }
-    if (n == 0) {
-        mp_undo_commit(l->rm.undo); /* nothing changed: close the empty batch */
-        e->w.in_batch = false;
-        return 0;
-    }
-    atomic_store_explicit(&l->rm.ctl->bytes_used, mp_rm_bytes_used(&l->rm), memory_order_relaxed);
-    mp_rm_commit(&e->w, last_seq, e->event_time_ns);
-    mp_metric_add(l->m_batches, 1);
-    mp_metric_add(l->m_apply_ns, mp_mono_ns() - t0);
     return n;
 }
 

@@ -1,6 +1,8 @@
 /* Consistent, bounded reads of read-model channels and watermarks. */
 #include "readmodel/rm_reader.h"
 
+#include "readmodel/rm_state.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,56 +40,47 @@ void mp_rm_read_marks(const mp_rm_region_t *rm, mp_rm_marks_t *m)
 void mp_rm_entity_id(mp_rm_kind_t kind, const void *entity, mp_rm_id_t *id, uint8_t *id_len)
 {
     memset(id, 0, sizeof *id);
-    int n = 0;
     switch (kind) {
     case MP_KIND_TX:
         memcpy(id->bytes, ((const mp_rm_tx_t *)entity)->hash, MP_HASH_LEN);
-        n = MP_HASH_LEN;
-        break;
+        *id_len = MP_HASH_LEN;
+        return;
     case MP_KIND_FEATURE_RECENT:
         memcpy(id->bytes, ((const mp_rm_feature_recent_t *)entity)->hash, MP_HASH_LEN);
-        n = MP_HASH_LEN;
-        break;
+        *id_len = MP_HASH_LEN;
+        return;
     case MP_KIND_FEATURE_TOP: {
         const mp_rm_feature_top_t *t = entity;
-        n = snprintf((char *)id->bytes, sizeof id->bytes, "%s/%s", mp_protocol_name(t->protocol),
-                     mp_category_name(t->category));
+        mp_feat_id(t->protocol, t->category, id);
         break;
     }
-    case MP_KIND_OPPORTUNITY:
-        *id = ((const mp_rm_opportunity_t *)entity)->id;
-        n = (int)strnlen((const char *)id->bytes, sizeof id->bytes);
-        break;
-    case MP_KIND_CHAIN:
-        n = snprintf((char *)id->bytes, sizeof id->bytes, "%llu",
-                     (unsigned long long)((const mp_rm_chain_t *)entity)->chain_id);
-        break;
-    case MP_KIND_FEE_MARKET:
-        n = snprintf((char *)id->bytes, sizeof id->bytes, "fees:%llu",
-                     (unsigned long long)((const mp_rm_fee_market_t *)entity)->chain_id);
-        break;
-    case MP_KIND_PRICE:
-        n = snprintf((char *)id->bytes, sizeof id->bytes, "price:%.*s", MP_SYMBOL_MAX,
-                     ((const mp_rm_price_t *)entity)->symbol);
-        break;
+    case MP_KIND_OPPORTUNITY: *id = ((const mp_rm_opportunity_t *)entity)->id; break;
+    case MP_KIND_CHAIN: mp_chain_id(((const mp_rm_chain_t *)entity)->chain_id, id); break;
+    case MP_KIND_FEE_MARKET: mp_market_fee_id(((const mp_rm_fee_market_t *)entity)->chain_id, id); break;
+    case MP_KIND_PRICE: mp_market_price_id(((const mp_rm_price_t *)entity)->symbol, id); break;
     }
-    if (n < 0) n = 0;
-    if (n > MP_RM_ID_LEN) n = MP_RM_ID_LEN;
-    *id_len = (uint8_t)n;
+    /* ASCII keys are NUL-padded. */
+    *id_len = (uint8_t)strnlen((const char *)id->bytes, MP_RM_ID_LEN);
 }
 
-/* Copies one seqlocked slot; 1 copied, 0 empty, -EAGAIN torn after bounded retries. */
-static int copy_slot(const mp_seqlock_t *lock, const uint32_t *occupied, void *dst, const void *src,
-                     size_t n, uint32_t *kind_out)
+/* Copies one seqlocked slot's entity (n bytes after its check word) and verifies the
+ * check. Returns 1 copied, 0 empty, -EAGAIN still being written after bounded retries,
+ * -EIO a consistent copy whose check failed (a torn entity: must never happen). */
+static int copy_slot(const mp_seqlock_t *lock, const uint32_t *occupied, const uint64_t *check,
+                     void *dst, size_t n, uint32_t *kind_out)
 {
     for (int i = 0; i < MP_SEQLOCK_READ_TRIES; i++) {
         uint32_t s = mp_seqlock_read_begin(lock);
         if (s & 1) continue;
         uint32_t occ = *(const volatile uint32_t *)occupied;
-        if (occ) memcpy(dst, src, n);
+        uint64_t want = *(const volatile uint64_t *)check;
+        if (occ) memcpy(dst, check + 1, n);
         if (!mp_seqlock_read_valid(lock, s)) continue;
         if (kind_out) *kind_out = occ;
-        return occ ? 1 : 0;
+        if (!occ) return 0;
+        /* A market slot's check covers the member its kind names. */
+        size_t checked = kind_out && occ == MP_KIND_PRICE ? sizeof(mp_rm_price_t) : n;
+        return mp_rm_check(dst, checked) == want ? 1 : -EIO;
     }
     return -EAGAIN;
 }
@@ -97,10 +90,10 @@ static int copy_slot(const mp_seqlock_t *lock, const uint32_t *occupied, void *d
         for (uint64_t k_ = 0; k_ < (count); k_++) {                                           \
             uint64_t i_ = (order_newest_first) ? ((next) + 2 * (count) - 1 - k_) % (count) : k_; \
             etype copy_;                                                                       \
-            int r_ = copy_slot(&(slots)[i_].lock, &(slots)[i_].occupied, &copy_, &(slots)[i_].e, \
-                               sizeof copy_, NULL);                                            \
+            int r_ = copy_slot(&(slots)[i_].lock, &(slots)[i_].occupied, &(slots)[i_].check,    \
+                               &copy_, sizeof copy_, NULL);                                    \
             if (r_ < 0) {                                                                      \
-                if (skipped) (*skipped)++;                                                     \
+                if (st) *(r_ == -EIO ? &st->torn : &st->skipped) += 1;                             \
                 continue;                                                                      \
             }                                                                                  \
             if (r_ == 0) continue;                                                             \
@@ -110,7 +103,7 @@ static int copy_slot(const mp_seqlock_t *lock, const uint32_t *occupied, void *d
     } while (0)
 
 int mp_rm_list(const mp_rm_region_t *rm, mp_rm_channel_t ch, mp_rm_visit_fn fn, void *ctx,
-               uint64_t *skipped)
+               mp_rm_list_stats_t *st)
 {
     const mp_rm_caps_t *c = &rm->caps;
     const mp_rm_control_t *ctl = rm->ctl;
@@ -140,9 +133,9 @@ int mp_rm_list(const mp_rm_region_t *rm, mp_rm_channel_t ch, mp_rm_visit_fn fn, 
             const mp_rm_market_slot_t *s = &rm->market[i];
             union { mp_rm_fee_market_t fee; mp_rm_price_t price; } u;
             uint32_t kind = 0;
-            int r = copy_slot(&s->lock, &s->occupied, &u, &s->u, sizeof u, &kind);
+            int r = copy_slot(&s->lock, &s->occupied, &s->check, &u, sizeof u, &kind);
             if (r < 0) {
-                if (skipped) (*skipped)++;
+                if (st) *(r == -EIO ? &st->torn : &st->skipped) += 1;
                 continue;
             }
             if (r == 0 || (kind != MP_KIND_FEE_MARKET && kind != MP_KIND_PRICE)) continue;

@@ -15,10 +15,17 @@
  * Returning non-zero stops the listing (that value is returned). */
 typedef int (*mp_rm_visit_fn)(void *ctx, mp_rm_kind_t kind, const void *entity);
 
+/* What a listing could not deliver. */
+typedef struct mp_rm_list_stats {
+    uint64_t skipped; /* slots still being written after bounded retries (or left mid-write
+                         by a killed writer): skipped, never waited on */
+    uint64_t torn;    /* consistent-looking copies whose check failed: a bug if ever non-zero */
+} mp_rm_list_stats_t;
+
 /* Lists the entities of channel ch: tx.main and the rings newest first, tables in slot
- * order. *skipped (optional) counts slots given up after bounded retries. */
+ * order. st (optional) accumulates what could not be delivered. */
 int mp_rm_list(const mp_rm_region_t *rm, mp_rm_channel_t ch, mp_rm_visit_fn fn, void *ctx,
-               uint64_t *skipped);
+               mp_rm_list_stats_t *st);
 
 /* Watermarks as readers see them. */
 typedef struct mp_rm_marks {

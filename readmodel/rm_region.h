@@ -5,6 +5,7 @@
 #define MP_RM_REGION_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -84,11 +85,14 @@ typedef struct mp_rm_control {
 } mp_rm_control_t;
 _Static_assert(sizeof(mp_rm_control_t) == 4096, "control block is one page");
 
-/* A slot of a section readers copy: seqlock, then the entity. occupied 0 = empty. */
+/* A slot of a section readers copy: seqlock, then the entity. occupied 0 = empty. check
+ * is mp_rm_check of the entity's bytes, written with it: a reader that ever accepted a
+ * copy whose check does not match would have read a torn entity (tests assert never). */
 #define MP_RM_SLOT(name, type)                                                                 \
     typedef struct name {                                                                      \
         mp_seqlock_t lock;                                                                     \
         uint32_t occupied;                                                                     \
+        uint64_t check;                                                                        \
         type e;                                                                                \
     } name##_t
 
@@ -97,16 +101,39 @@ MP_RM_SLOT(mp_rm_top_slot, mp_rm_feature_top_t);
 MP_RM_SLOT(mp_rm_recent_slot, mp_rm_feature_recent_t);
 MP_RM_SLOT(mp_rm_opp_slot, mp_rm_opportunity_t);
 MP_RM_SLOT(mp_rm_chain_slot, mp_rm_chain_t);
+#define MP_RM_CHECK_BEFORE_ENTITY(t) \
+    _Static_assert(offsetof(t, check) + 8 == offsetof(t, e), #t ": check right before the entity")
+MP_RM_CHECK_BEFORE_ENTITY(mp_rm_tx_slot_t);
+MP_RM_CHECK_BEFORE_ENTITY(mp_rm_top_slot_t);
+MP_RM_CHECK_BEFORE_ENTITY(mp_rm_recent_slot_t);
+MP_RM_CHECK_BEFORE_ENTITY(mp_rm_opp_slot_t);
+MP_RM_CHECK_BEFORE_ENTITY(mp_rm_chain_slot_t);
+
+/* Checksum of an entity's bytes (n a multiple of 8; every entity is). */
+static inline uint64_t mp_rm_check(const void *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, (const uint8_t *)p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
 
 /* market slots hold a fee market or a price; kind tells which. */
 typedef struct mp_rm_market_slot {
     mp_seqlock_t lock;
     uint32_t occupied; /* 0, or MP_KIND_FEE_MARKET / MP_KIND_PRICE */
+    uint64_t check;    /* of the member occupied names */
     union {
         mp_rm_fee_market_t fee;
         mp_rm_price_t price;
     } u;
 } mp_rm_market_slot_t;
+_Static_assert(offsetof(mp_rm_market_slot_t, check) + 8 == offsetof(mp_rm_market_slot_t, u),
+               "market slot: check right before the entity");
 
 #define MP_RM_HISTORY 6
 /* One status change of a transaction (detail modal history). */

@@ -23,8 +23,7 @@ typedef struct mp_rm_touch {
  * scratch state). */
 static inline void mp_rm_touch(const mp_rm_touch_t *t, const void *p, size_t n)
 {
-    if (t && t->fn)
-        t->fn(t->ctx, p, n);
+    if (t && t->fn) t->fn(t->ctx, p, n);
 }
 
 #endif

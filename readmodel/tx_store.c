@@ -96,6 +96,7 @@ static void ring_upsert(mp_rm_writer_t *w, mp_rm_detail_t *d, uint64_t time_ns)
     mp_rm_slot_begin(w, &s->lock, sizeof *s);
     s->occupied = 1;
     s->e = d->tx;
+    s->check = mp_rm_check(&s->e, sizeof s->e);
     mp_rm_slot_end(w, &s->lock);
     mp_rm_id_t id = hash_id(d->tx.hash);
     mp_rm_journal_append(w, MP_CH_TX, MP_OP_UPSERT, MP_KIND_TX, &id, MP_HASH_LEN, &s->e, sizeof s->e,
