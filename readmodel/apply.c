@@ -233,6 +233,7 @@ static void store_opportunity(mp_rm_engine_t *e, const mp_rm_opportunity_t *cand
     ctl->opp_next++;
     PUBLISH(e, s, 1, cand, MP_CH_OPPORTUNITY, MP_KIND_OPPORTUNITY);
     mp_rm_index_insert(&e->w, &ix, cand->id.bytes, slot + 1);
+    mp_txs_mark_opportunity(&e->w, cand->trigger, cand->kind);
     mp_metric_add(e->m_opportunities, 1);
 }
 
@@ -244,11 +245,14 @@ static void set_opp_status(mp_rm_engine_t *e, mp_rm_opp_slot_t *s, mp_rm_opp_sta
     PUBLISH(e, s, 1, &o, MP_CH_OPPORTUNITY, MP_KIND_OPPORTUNITY);
 }
 
-/* The trigger tx left the pool: its open candidates follow it. */
-static void opps_on_trigger(mp_rm_engine_t *e, const uint8_t hash[MP_HASH_LEN], mp_rm_opp_status_t status)
+/* The trigger tx left the pool: its open candidates follow it. kinds: the detail's
+ * opp_kinds bits (most transactions have none: no probing at all). */
+static void opps_on_trigger(mp_rm_engine_t *e, const uint8_t hash[MP_HASH_LEN], uint32_t kinds,
+                            mp_rm_opp_status_t status)
 {
     mp_rm_index_t ix = opp_index(e->rm);
     for (unsigned kind = MP_OPP_SANDWICH; kind <= MP_OPP_GAS_WAR; kind++) {
+        if (!(kinds & (1u << kind))) continue;
         mp_rm_id_t id;
         mp_opp_make_id(kind, hash, &id);
         uint32_t v = mp_rm_index_find(&ix, id.bytes, NULL);
@@ -294,9 +298,11 @@ static void on_replaced(mp_rm_engine_t *e, const mp_tx_replaced_t *r)
 {
     mp_rm_detail_t before;
     bool known = mp_txs_get(e->rm, r->hash, &before) == 0;
-    if (mp_txs_set_status(&e->w, r->hash, MP_TX_REPLACED, e->event_time_ns, 0, r->replaced_by) < 0)
+    uint32_t kinds = 0;
+    if (mp_txs_set_status(&e->w, r->hash, MP_TX_REPLACED, e->event_time_ns, 0, r->replaced_by,
+                          &kinds) < 0)
         return;
-    opps_on_trigger(e, r->hash, MP_OPP_REPLACED);
+    opps_on_trigger(e, r->hash, kinds, MP_OPP_REPLACED);
     if (!known) return;
     mp_opp_replacement_t rep = {
         .chain_id = r->chain_id,
@@ -338,15 +344,20 @@ void mp_rm_apply_event(mp_rm_engine_t *e, const mp_event_t *ev)
     switch (ev->type) {
     case MP_EV_TX_SEEN: on_tx_seen(e, &ev->u.tx); break;
     case MP_EV_TX_REPLACED: on_replaced(e, &ev->u.replaced); break;
-    case MP_EV_TX_DROPPED:
-        if (mp_txs_set_status(&e->w, ev->u.dropped.hash, MP_TX_DROPPED, e->event_time_ns, 0, NULL) >= 0)
-            opps_on_trigger(e, ev->u.dropped.hash, MP_OPP_EXPIRED);
+    case MP_EV_TX_DROPPED: {
+        uint32_t kinds = 0;
+        if (mp_txs_set_status(&e->w, ev->u.dropped.hash, MP_TX_DROPPED, e->event_time_ns, 0, NULL,
+                              &kinds) >= 0 && kinds)
+            opps_on_trigger(e, ev->u.dropped.hash, kinds, MP_OPP_EXPIRED);
         break;
-    case MP_EV_TX_MINED:
+    }
+    case MP_EV_TX_MINED: {
+        uint32_t kinds = 0;
         if (mp_txs_set_status(&e->w, ev->u.mined.hash, MP_TX_MINED, e->event_time_ns,
-                              ev->u.mined.block_number, NULL) >= 0)
-            opps_on_trigger(e, ev->u.mined.hash, MP_OPP_MINED);
+                              ev->u.mined.block_number, NULL, &kinds) >= 0 && kinds)
+            opps_on_trigger(e, ev->u.mined.hash, kinds, MP_OPP_MINED);
         break;
+    }
     case MP_EV_BLOCK: on_block(e, &ev->u.block); break;
     case MP_EV_PRICE: on_price(e, &ev->u.price); break;
     case MP_EV_TICK: on_tick(e); break;
@@ -378,7 +389,7 @@ uint64_t mp_rm_bytes_used(const mp_rm_region_t *rm)
     uint64_t journal_seq = atomic_load_explicit(&c->journal_seq, memory_order_relaxed);
     return MP_REGION_HEADER_SIZE + sizeof *c + sizeof(mp_rm_feature_state_t) +
            sizeof(mp_rm_opp_state_t) + sizeof(mp_rm_market_state_t) +
-           (uint64_t)rm->detail_bucket_count * 4 + (uint64_t)rm->opp_bucket_count * 4 +
+           (uint64_t)rm->detail_bucket_count * 8 + (uint64_t)rm->opp_bucket_count * 8 +
            min_u64(c->tx_ring_next, k->tx_ring) * sizeof(mp_rm_tx_slot_t) +
            (uint64_t)c->detail_count * sizeof(mp_rm_detail_t) + min_u64(c->input_head, k->input_bytes) +
            (uint64_t)rm->feature_state->table.used * sizeof(mp_rm_top_slot_t) +

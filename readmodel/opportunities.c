@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "readmodel/rate.h"
@@ -223,30 +222,48 @@ static void put_addr(text_t *t, const uint8_t *a)
     put_str(t, "...");
 }
 
-/* Writes the candidate's reason from fmt, whose directives are: %s a string, %u an
- * unsigned int, %U a uint64_t, %g a double (4 significant digits), %a a 20-byte address
- * (short form). Anything else is copied. Truncates to the reason field. */
-static void cand_reason(mp_rm_opportunity_t *o, const char *fmt, ...)
+/* One typed reason argument; the R* macros build them, so argument types are checked
+ * at compile time (no varargs). */
+typedef struct reason_arg {
+    char kind; /* 's' string, 'u' integer, 'g' number (4 significant digits), 'a' address */
+    union {
+        const char *s;
+        uint64_t u;
+        double g;
+        const uint8_t *a;
+    } v;
+} reason_arg_t;
+#define RS(x) ((reason_arg_t){'s', {.s = (x)}})
+#define RU(x) ((reason_arg_t){'u', {.u = (x)}})
+#define RG(x) ((reason_arg_t){'g', {.g = (x)}})
+#define RA(x) ((reason_arg_t){'a', {.a = (x)}})
+#define REASON(o, fmt, ...)                                                                        \
+    cand_reason((o), (fmt), (const reason_arg_t[]){__VA_ARGS__},                                   \
+                sizeof((const reason_arg_t[]){__VA_ARGS__}) / sizeof(reason_arg_t))
+
+/* Writes the candidate's one-line reason: fmt with each '%' replaced by the next
+ * argument (a '%' past the last argument is dropped). Truncates to the field. */
+static void cand_reason(mp_rm_opportunity_t *o, const char *fmt, const reason_arg_t *args,
+                        size_t n)
 {
     text_t t = {o->reason, sizeof o->reason, 0};
     o->reason[0] = '\0';
-    va_list ap;
-    va_start(ap, fmt);
+    size_t next = 0;
     for (const char *f = fmt; *f; f++) {
-        if (*f != '%' || !f[1]) {
+        if (*f != '%') {
             put_ch(&t, *f);
             continue;
         }
-        switch (*++f) {
-        case 's': put_str(&t, va_arg(ap, const char *)); break;
-        case 'u': put_u64(&t, va_arg(ap, unsigned)); break;
-        case 'U': put_u64(&t, va_arg(ap, uint64_t)); break;
-        case 'g': put_num(&t, va_arg(ap, double)); break;
-        case 'a': put_addr(&t, va_arg(ap, const uint8_t *)); break;
-        default: put_ch(&t, *f); break;
+        if (next >= n)
+            continue;
+        const reason_arg_t *a = &args[next++];
+        switch (a->kind) {
+        case 's': put_str(&t, a->v.s); break;
+        case 'u': put_u64(&t, a->v.u); break;
+        case 'g': put_num(&t, a->v.g); break;
+        default: put_addr(&t, a->v.a); break;
         }
     }
-    va_end(ap);
 }
 
 /* 0..100, rounding down; NaN scores 0. */
@@ -359,18 +376,18 @@ static double amount_of(const uint8_t *w)
 
 typedef struct token {
     const char *label; /* catalog label of the address row */
+    double large;      /* "large swap" size in whole tokens */
     uint8_t decimals;
-    double large; /* "large swap" size in whole tokens */
-    bool usd;     /* a USD stablecoin, valued at 1 USD */
-    bool eth;     /* ETH or WETH */
+    bool usd; /* a USD stablecoin, valued at 1 USD */
+    bool eth; /* ETH or WETH */
 } token_t;
 
 static const token_t known_tokens[] = {
-    {"WETH", 18, MP_OPP_LARGE_ETH, false, true},  {"USDC", 6, MP_OPP_LARGE_USD, true, false},
-    {"USDT", 6, MP_OPP_LARGE_USD, true, false},   {"DAI", 18, MP_OPP_LARGE_USD, true, false},
-    {"WBTC", 8, MP_OPP_LARGE_WBTC, false, false},
+    {"WETH", MP_OPP_LARGE_ETH, 18, false, true},  {"USDC", MP_OPP_LARGE_USD, 6, true, false},
+    {"USDT", MP_OPP_LARGE_USD, 6, true, false},   {"DAI", MP_OPP_LARGE_USD, 18, true, false},
+    {"WBTC", MP_OPP_LARGE_WBTC, 8, false, false},
 };
-static const token_t eth_native = {"ETH", 18, MP_OPP_LARGE_ETH, false, true};
+static const token_t eth_native = {"ETH", MP_OPP_LARGE_ETH, 18, false, true};
 
 static const double pow10_table[19] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
                                        1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};

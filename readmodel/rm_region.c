@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define METRICS_CAPACITY 126u
 
@@ -88,13 +89,13 @@ static void rm_spec(mp_region_spec_t *spec, const mp_rm_caps_t *c)
         [S_UNDO] = {1, c->undo_bytes, sizeof(mp_undo_log_t) + c->undo_bytes},
         [S_TX_RING] = {sizeof(mp_rm_tx_slot_t), c->tx_ring, 0},
         [S_DETAILS] = {sizeof(mp_rm_detail_t), c->detail, 0},
-        [S_DETAIL_BUCKETS] = {sizeof(uint32_t), bucket_count(c->detail), 0},
+        [S_DETAIL_BUCKETS] = {sizeof(uint64_t), bucket_count(c->detail), 0},
         [S_INPUT] = {1, c->input_bytes, c->input_bytes},
         [S_TOP] = {sizeof(mp_rm_top_slot_t), c->feature_top, 0},
         [S_TOP_INDEX] = {sizeof(mp_rm_feature_state_t), 1, sizeof(mp_rm_feature_state_t)},
         [S_RECENT] = {sizeof(mp_rm_recent_slot_t), c->feature_recent, 0},
         [S_OPPS] = {sizeof(mp_rm_opp_slot_t), c->opportunity, 0},
-        [S_OPP_BUCKETS] = {sizeof(uint32_t), bucket_count(c->opportunity), 0},
+        [S_OPP_BUCKETS] = {sizeof(uint64_t), bucket_count(c->opportunity), 0},
         [S_OPP_CTX] = {sizeof(mp_rm_opp_state_t), 1, sizeof(mp_rm_opp_state_t)},
         [S_CHAINS] = {sizeof(mp_rm_chain_slot_t), c->chain, 0},
         [S_MARKET] = {sizeof(mp_rm_market_slot_t), c->market, 0},
@@ -140,6 +141,7 @@ static int bind(mp_rm_region_t *rm, char *err)
         {S_OPPS, sizeof(mp_rm_opp_slot_t)},     {S_OPP_CTX, sizeof(mp_rm_opp_state_t)},
         {S_CHAINS, sizeof(mp_rm_chain_slot_t)}, {S_MARKET, sizeof(mp_rm_market_slot_t)},
         {S_MARKET_STATE, sizeof(mp_rm_market_state_t)}, {S_JOURNAL, sizeof(mp_rm_journal_entry_t)},
+        {S_DETAIL_BUCKETS, sizeof(uint64_t)},   {S_OPP_BUCKETS, sizeof(uint64_t)},
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         if (s[items[i].s]->item_size != items[i].item) {
@@ -233,6 +235,9 @@ int mp_rm_open_writer(mp_rm_region_t *rm, const char *instance, const mp_rm_caps
         goto out_close;
     }
     rm->recovered_ranges = rolled;
+    /* Fault the whole region in now (it is the memory cap anyway): no page-fault stalls
+     * in the apply path later. Best effort: older kernels lack MADV_POPULATE_WRITE. */
+    madvise(rm->region.base, rm->region.size, MADV_POPULATE_WRITE);
     /* Tethering follows the header; after a rollback it must not claim more. */
     atomic_store_explicit(&mp_region_header(&rm->region)->progress_seq,
                           atomic_load_explicit(&rm->ctl->applied_seq, memory_order_relaxed),

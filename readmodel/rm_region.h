@@ -85,7 +85,8 @@ typedef struct mp_rm_control {
 } mp_rm_control_t;
 _Static_assert(sizeof(mp_rm_control_t) == 4096, "control block is one page");
 
-/* A slot of a section readers copy: seqlock, then the entity. occupied 0 = empty. check
+/* A slot of a section readers copy: seqlock, then the entity. occupied 0 = empty (in
+ * tx_ring, non-zero is the detail entry index + 1, so eviction needs no lookup). check
  * is mp_rm_check of the entity's bytes, written with it: a reader that ever accepted a
  * copy whose check does not match would have read a torn entity (tests assert never). */
 #define MP_RM_SLOT(name, type)                                                                 \
@@ -150,6 +151,8 @@ typedef struct mp_rm_detail {
     uint32_t occupied;
     uint32_t referenced; /* CLOCK bit: set on updates, cleared by the hand */
     uint32_t tx_slot;    /* tx_ring slot + 1 while the tx is on tx.main, else 0 */
+    uint32_t opp_kinds;  /* bit k: an opportunity of kind k was filed with this trigger */
+    uint32_t reserved;
     mp_rm_tx_t tx;
     uint64_t input_pos;     /* arena position of the stored calldata prefix */
     uint32_t input_stored;  /* bytes stored there (<= MP_INPUT_PREFIX_MAX) */
@@ -187,14 +190,14 @@ typedef struct mp_rm_region {
     mp_undo_log_t *undo;
     mp_rm_tx_slot_t *tx_ring;
     mp_rm_detail_t *details;
-    uint32_t *detail_buckets; /* entry index + 1, 0 empty; detail_bucket_count of them */
+    uint64_t *detail_buckets; /* slot_index cells; detail_bucket_count of them */
     uint32_t detail_bucket_count;
     uint8_t *input_arena;
     mp_rm_top_slot_t *feature_top;
     struct mp_rm_feature_state *feature_state; /* features module's POD state (writer) */
     mp_rm_recent_slot_t *feature_recent;
     mp_rm_opp_slot_t *opps;
-    uint32_t *opp_buckets;
+    uint64_t *opp_buckets;
     uint32_t opp_bucket_count;
     struct mp_rm_opp_state *opp_state;         /* detectors' POD context (writer) */
     mp_rm_chain_slot_t *chains;

@@ -17,7 +17,9 @@
 typedef const uint8_t *(*mp_rm_key_of_fn)(const void *ctx, uint32_t value);
 
 typedef struct mp_rm_index {
-    uint32_t *buckets; /* value = slot + 1, 0 = empty */
+    /* Each bucket: a 32-bit tag of the key's hash (high half) and slot + 1 (low half);
+     * 0 = empty. Probes compare tags first and touch a slot only on a tag match. */
+    uint64_t *buckets;
     uint32_t mask;     /* bucket count - 1, a power of two */
     uint32_t max_value;
     mp_seqlock_t *lock;
@@ -25,14 +27,21 @@ typedef struct mp_rm_index {
     const void *ctx;
 } mp_rm_index_t;
 
-/* Bucket of a key (deterministic, no seed: state must be a function of the events). */
-static inline uint32_t mp_rm_index_bucket(const uint8_t key[MP_RM_KEY_LEN], uint32_t mask)
+/* Hash of a key (deterministic, no seed: state must be a function of the events). The
+ * low bits pick the bucket, the high 32 bits are the tag. */
+static inline uint64_t mp_rm_index_hash(const uint8_t key[MP_RM_KEY_LEN])
 {
-    uint64_t a, b;
+    uint64_t a, b, c;
     __builtin_memcpy(&a, key, 8);
     __builtin_memcpy(&b, key + 8, 8);
-    uint64_t x = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
-    return (uint32_t)(x >> 32) & mask;
+    __builtin_memcpy(&c, key + 16, 8);
+    uint64_t x = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full)) * 0xbf58476d1ce4e5b9ull;
+    return x ^ (x >> 29);
+}
+
+static inline uint32_t mp_rm_index_bucket(const uint8_t key[MP_RM_KEY_LEN], uint32_t mask)
+{
+    return (uint32_t)mp_rm_index_hash(key) & mask;
 }
 
 /* Writer: the value of key, or 0; *bucket (optional) gets where it sits. */

@@ -94,7 +94,7 @@ static void ring_upsert(mp_rm_writer_t *w, mp_rm_detail_t *d, uint64_t time_ns)
 {
     mp_rm_tx_slot_t *s = &w->rm->tx_ring[d->tx_slot - 1];
     mp_rm_slot_begin(w, &s->lock, sizeof *s);
-    s->occupied = 1;
+    s->occupied = (uint32_t)(d - w->rm->details) + 1;
     s->e = d->tx;
     s->check = mp_rm_check(&s->e, sizeof s->e);
     mp_rm_slot_end(w, &s->lock);
@@ -108,10 +108,8 @@ static void ring_push(mp_rm_writer_t *w, mp_rm_detail_t *d, uint64_t time_ns)
     mp_rm_region_t *rm = w->rm;
     uint32_t slot = (uint32_t)(rm->ctl->tx_ring_next % rm->caps.tx_ring);
     mp_rm_tx_slot_t *s = &rm->tx_ring[slot];
-    if (s->occupied) { /* the oldest tx leaves tx.main */
-        uint32_t v = index_find(rm, s->e.hash, NULL);
-        if (v) ring_remove(w, &rm->details[v - 1], time_ns);
-    }
+    if (s->occupied) /* the oldest tx leaves tx.main; occupied names its detail */
+        ring_remove(w, &rm->details[s->occupied - 1], time_ns);
     mp_rm_save(w, &rm->ctl->tx_ring_next, sizeof rm->ctl->tx_ring_next);
     rm->ctl->tx_ring_next++;
     mp_rm_save(w, &d->tx_slot, sizeof d->tx_slot);
@@ -210,6 +208,7 @@ int mp_txs_on_seen(mp_rm_writer_t *w, const mp_tx_seen_t *tx, const mp_classific
     d->occupied = 1;
     d->referenced = 0;
     d->tx_slot = 0;
+    d->opp_kinds = 0;
     mp_rm_tx_t *t = &d->tx;
     memset(t, 0, sizeof *t);
     memcpy(t->hash, tx->hash, MP_HASH_LEN);
@@ -248,12 +247,14 @@ int mp_txs_on_seen(mp_rm_writer_t *w, const mp_tx_seen_t *tx, const mp_classific
 }
 
 int mp_txs_set_status(mp_rm_writer_t *w, const uint8_t hash[MP_HASH_LEN], mp_rm_tx_status_t status,
-                      uint64_t time_ns, uint64_t block_number, const uint8_t *replaced_by)
+                      uint64_t time_ns, uint64_t block_number, const uint8_t *replaced_by,
+                      uint32_t *opp_kinds)
 {
     mp_rm_region_t *rm = w->rm;
     uint32_t v = index_find(rm, hash, NULL);
     if (!v) return -ENOENT;
     mp_rm_detail_t *d = &rm->details[v - 1];
+    if (opp_kinds) *opp_kinds = d->opp_kinds;
     int prev = d->tx.status;
     if (prev == (int)status) return prev;
     bool on_ring = d->tx_slot != 0;
@@ -287,6 +288,15 @@ void mp_txs_on_tick(mp_rm_writer_t *w, uint64_t now_ns)
         const mp_rm_detail_t *d = &rm->details[i];
         if (d->occupied && d->tx.seen_unix_ns < now_ns - ttl) evict_detail(w, i, now_ns);
     }
+}
+
+void mp_txs_mark_opportunity(mp_rm_writer_t *w, const uint8_t hash[MP_HASH_LEN], unsigned kind)
+{
+    uint32_t v = index_find(w->rm, hash, NULL);
+    if (!v || kind >= 32) return;
+    mp_rm_detail_t *d = &w->rm->details[v - 1];
+    mp_rm_save(w, &d->opp_kinds, sizeof d->opp_kinds);
+    d->opp_kinds |= 1u << kind;
 }
 
 int mp_txs_get(const mp_rm_region_t *rm, const uint8_t hash[MP_HASH_LEN], mp_rm_detail_t *out)

@@ -20,9 +20,15 @@ int mp_txs_on_seen(mp_rm_writer_t *w, const mp_tx_seen_t *tx, const mp_classific
 
 /* Writer: a status change (replaced, dropped, mined). Records it in the detail's history;
  * on tx.main a replaced tx is upserted with its new status, a dropped or mined one
- * removed. Returns the status the tx had before, or -ENOENT when unknown. */
+ * removed. *opp_kinds (optional) gets the kinds of opportunities it triggered. Returns
+ * the status the tx had before, or -ENOENT when unknown. */
 int mp_txs_set_status(mp_rm_writer_t *w, const uint8_t hash[MP_HASH_LEN], mp_rm_tx_status_t status,
-                      uint64_t time_ns, uint64_t block_number, const uint8_t *replaced_by);
+                      uint64_t time_ns, uint64_t block_number, const uint8_t *replaced_by,
+                      uint32_t *opp_kinds);
+
+/* Writer: notes that an opportunity of kind was filed with hash as its trigger, so status
+ * changes of that tx find it without probing every kind. */
+void mp_txs_mark_opportunity(mp_rm_writer_t *w, const uint8_t hash[MP_HASH_LEN], unsigned kind);
 
 /* Writer: expires details older than the TTL, examining a bounded number per call. */
 void mp_txs_on_tick(mp_rm_writer_t *w, uint64_t now_ns);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void events_spec(mp_region_spec_t *spec, uint64_t ring_bytes)
 {
@@ -78,6 +79,8 @@ int mp_events_open_writer(mp_events_region_t *e, const char *instance, uint64_t 
     if (ret) return ret;
     ret = bind_sections(e, err);
     if (ret) goto out_close;
+    /* Fault the ring in now: no page-fault stalls on the publish path. Best effort. */
+    madvise(e->region.base, e->region.size, MADV_POPULATE_WRITE);
     if (e->ctl->capacity == 0) { /* fresh region: zero-filled by ftruncate */
         mp_ring_format(e->ctl, ring_bytes);
         mp_metrics_format(e->metrics, MP_EVENTS_METRICS_CAPACITY);
