@@ -243,8 +243,7 @@ typedef struct reason_arg {
 
 /* Writes the candidate's one-line reason: fmt with each '%' replaced by the next
  * argument (a '%' past the last argument is dropped). Truncates to the field. */
-static void cand_reason(mp_rm_opportunity_t *o, const char *fmt, const reason_arg_t *args,
-                        size_t n)
+static void cand_reason(mp_rm_opportunity_t *o, const char *fmt, const reason_arg_t *args, size_t n)
 {
     text_t t = {o->reason, sizeof o->reason, 0};
     o->reason[0] = '\0';
@@ -254,8 +253,7 @@ static void cand_reason(mp_rm_opportunity_t *o, const char *fmt, const reason_ar
             put_ch(&t, *f);
             continue;
         }
-        if (next >= n)
-            continue;
+        if (next >= n) continue;
         const reason_arg_t *a = &args[next++];
         switch (a->kind) {
         case 's': put_str(&t, a->v.s); break;
@@ -636,12 +634,12 @@ static void emit_sandwich(cand_out_t *w, const mp_tx_seen_t *tx, const mp_classi
     if (e->priced) {
         cand_input(o, "expected_out", e->expected_out);
         cand_input(o, "eth_usd", ctx->eth_usd);
-        cand_reason(o, "%s %g %s -> %s: min out %g is %g bps under %g expected at %g ETH/USD",
-                    s->method, e->amount_in, label_of(e->in), label_of(e->out), e->min_out,
-                    e->room_bps, e->expected_out, ctx->eth_usd);
+        REASON(o, "% % % -> %: min out % is % bps under % expected at % ETH/USD", RS(s->method),
+               RG(e->amount_in), RS(label_of(e->in)), RS(label_of(e->out)), RG(e->min_out),
+               RG(e->room_bps), RG(e->expected_out), RG(ctx->eth_usd));
     } else {
-        cand_reason(o, "%s %g %s -> %s with amountOutMin 0: no slippage bound", s->method,
-                    e->amount_in, label_of(e->in), label_of(e->out));
+        REASON(o, "% % % -> % with amountOutMin 0: no slippage bound", RS(s->method),
+               RG(e->amount_in), RS(label_of(e->in)), RS(label_of(e->out)));
     }
 }
 
@@ -658,10 +656,9 @@ static void emit_swap_backrun(cand_out_t *w, const mp_tx_seen_t *tx, const mp_cl
     cand_input(o, "size_vs_large", ratio);
     cand_input(o, "large_mark", large);
     cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
-    cand_reason(o,
-                "%s of %g %s, %gx the %g %s large mark: the pool price moves, a backrun "
-                "can trade against it",
-                method, amount, unit, ratio, large, unit);
+    REASON(o,
+           "% of % %, %x the % % large mark: the pool price moves, a backrun can trade against it",
+           RS(method), RG(amount), RS(unit), RG(ratio), RG(large), RS(unit));
 }
 
 static void detect_swap(cand_out_t *w, const mp_opp_ctx_t *ctx, const mp_tx_seen_t *tx,
@@ -723,10 +720,10 @@ static void detect_oracle(cand_out_t *w, const mp_opp_ctx_t *ctx, const mp_tx_se
         cand_input(o, "lending_txs_60s", lending);
         cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
         cand_input(o, "calldata_bytes", tx->input_len);
-        cand_reason(o,
-                    "pending Chainlink %s: a price update lands next block; positions and "
-                    "trades priced by the feed follow it",
-                    method);
+        REASON(o,
+               "pending Chainlink %: a price update lands next block; positions and trades "
+               "priced by the feed follow it",
+               RS(method));
     }
     if (!lending) return;
     /* liquidation: 30, +10 per recent lending tx, at most 80 */
@@ -737,10 +734,10 @@ static void detect_oracle(cand_out_t *w, const mp_opp_ctx_t *ctx, const mp_tx_se
     cand_input(o, "aave_txs_60s", aave);
     cand_input(o, "compound_txs_60s", comp);
     cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
-    cand_reason(o,
-                "pending Chainlink %s with %u Aave and %u Compound txs in the last 60 s: "
-                "positions near their threshold may turn liquidatable",
-                method, aave, comp);
+    REASON(o,
+           "pending Chainlink % with % Aave and % Compound txs in the last 60 s: positions "
+           "near their threshold may turn liquidatable",
+           RS(method), RU(aave), RU(comp));
 }
 
 /* liquidation score: 60, +10 * log2(1 + size) at most +30, where size is the debt
@@ -793,10 +790,10 @@ static void detect_liquidation_call(cand_out_t *w, const mp_opp_ctx_t *ctx, cons
     o->score = clamp_score(60 + fmin2(30, 10 * log2(1 + size)));
     cand_input(o, "priority_fee_gwei", tip_wei(tx) / WEI_PER_GWEI);
     cand_input(o, "lending_txs_60s", lending);
-    cand_reason(o,
-                "pending %s %s: a liquidation is under way; competing liquidators and "
-                "collateral backruns follow",
-                mp_protocol_name(c->protocol), method);
+    REASON(o,
+           "pending % %: a liquidation is under way; competing liquidators and collateral "
+           "backruns follow",
+           RS(mp_protocol_name(c->protocol)), RS(method));
 }
 
 /* ---- set-associative tables ---- */
@@ -881,8 +878,8 @@ int mp_opp_on_replaced(mp_opp_ctx_t *ctx, const mp_opp_replacement_t *r, uint64_
         cand_input(o, "first_fee_gwei", e->first_fee / WEI_PER_GWEI);
         cand_input(o, "last_fee_gwei", e->last_fee / WEI_PER_GWEI);
     }
-    cand_reason(o, "%a nonce %U replaced %u times, the last 3 within %g s: a priority gas auction",
-                r->from, r->nonce, e->replacements, span / NS_PER_S);
+    REASON(o, "% nonce % replaced % times, the last 3 within % s: a priority gas auction",
+           RA(r->from), RU(r->nonce), RU(e->replacements), RG(span / NS_PER_S));
     return w.n;
 }
 
@@ -964,11 +961,9 @@ static void track_escalation(cand_out_t *w, mp_opp_ctx_t *ctx, const mp_tx_seen_
     cand_input(o, "first_fee_gwei", e->first_fee / WEI_PER_GWEI);
     cand_input(o, "last_fee_gwei", e->last_fee / WEI_PER_GWEI);
     cand_input(o, "fee_ratio", ratio);
-    cand_reason(o,
-                "%u rising bids to %a %s within %g s from alternating senders: %g -> %g gwei "
-                "priority fee",
-                e->streak, tx->to, mp_classification_method(c), span, e->first_fee / WEI_PER_GWEI,
-                e->last_fee / WEI_PER_GWEI);
+    REASON(o, "% rising bids to % % within % s from alternating senders: % -> % gwei priority fee",
+           RU(e->streak), RA(tx->to), RS(mp_classification_method(c)), RG(span),
+           RG(e->first_fee / WEI_PER_GWEI), RG(e->last_fee / WEI_PER_GWEI));
 }
 
 /* ---- entry points ---- */
