@@ -138,12 +138,12 @@ static void tx_members(mp_jw_t *jw, const mp_rm_tx_t *t, mp_classification_t *c)
     kv_u64(jw, "input_len", t->input_len);
 }
 
-static void tx_json(mp_jw_t *jw, const mp_rm_tx_t *t)
+static int tx_json(mp_jw_t *jw, const mp_rm_tx_t *t)
 {
     mp_classification_t c;
     mp_jw_obj_begin(jw);
     tx_members(jw, t, &c);
-    mp_jw_obj_end(jw);
+    return mp_jw_obj_end(jw);
 }
 
 static void kv_id(mp_jw_t *jw, mp_rm_kind_t kind, const void *entity)
@@ -155,7 +155,7 @@ static void kv_id(mp_jw_t *jw, mp_rm_kind_t kind, const void *entity)
     mp_rm_id_json(jw, kind, &id, n);
 }
 
-static void top_json(mp_jw_t *jw, const mp_rm_feature_top_t *t)
+static int top_json(mp_jw_t *jw, const mp_rm_feature_top_t *t)
 {
     mp_jw_obj_begin(jw);
     kv_id(jw, MP_KIND_FEATURE_TOP, t);
@@ -170,10 +170,10 @@ static void top_json(mp_jw_t *jw, const mp_rm_feature_top_t *t)
     kv_ms(jw, "first_seen_unix_ms", t->first_seen_unix_ns);
     kv_ms(jw, "last_seen_unix_ms", t->last_seen_unix_ns);
     kv_hex(jw, "last_tx", t->last_tx, MP_HASH_LEN);
-    mp_jw_obj_end(jw);
+    return mp_jw_obj_end(jw);
 }
 
-static void recent_json(mp_jw_t *jw, const mp_rm_feature_recent_t *r)
+static int recent_json(mp_jw_t *jw, const mp_rm_feature_recent_t *r)
 {
     mp_classification_t c;
     mp_jw_obj_begin(jw);
@@ -195,10 +195,10 @@ static void recent_json(mp_jw_t *jw, const mp_rm_feature_recent_t *r)
     kv_u64(jw, "gas_limit", r->gas_limit);
     kv_u64(jw, "max_priority_fee", r->max_priority_fee);
     kv_ms(jw, "seen_unix_ms", r->seen_unix_ns);
-    mp_jw_obj_end(jw);
+    return mp_jw_obj_end(jw);
 }
 
-static void opp_json(mp_jw_t *jw, const mp_rm_opportunity_t *o)
+static int opp_json(mp_jw_t *jw, const mp_rm_opportunity_t *o)
 {
     mp_jw_obj_begin(jw);
     kv_id(jw, MP_KIND_OPPORTUNITY, o);
@@ -221,10 +221,10 @@ static void opp_json(mp_jw_t *jw, const mp_rm_opportunity_t *o)
     kv_ms(jw, "detected_unix_ms", o->detected_unix_ns);
     kv_ms(jw, "updated_unix_ms", o->updated_unix_ns);
     kv_str(jw, "status", mp_opp_status_name(o->status));
-    mp_jw_obj_end(jw);
+    return mp_jw_obj_end(jw);
 }
 
-static void chain_json(mp_jw_t *jw, const mp_rm_chain_t *c)
+static int chain_json(mp_jw_t *jw, const mp_rm_chain_t *c)
 {
     mp_jw_obj_begin(jw);
     kv_id(jw, MP_KIND_CHAIN, c);
@@ -245,7 +245,7 @@ static void chain_json(mp_jw_t *jw, const mp_rm_chain_t *c)
     kv_u64(jw, "tx_rate_10s", c->tx_rate_10s);
     kv_u64(jw, "tx_rate_60s", c->tx_rate_60s);
     kv_u64(jw, "blocks_seen", c->blocks_seen);
-    mp_jw_obj_end(jw);
+    return mp_jw_obj_end(jw);
 }
 
 static void percentiles(mp_jw_t *jw, const char *key, const uint64_t p[5])
@@ -257,7 +257,7 @@ static void percentiles(mp_jw_t *jw, const char *key, const uint64_t p[5])
     mp_jw_obj_end(jw);
 }
 
-static void fee_json(mp_jw_t *jw, const mp_rm_fee_market_t *f)
+static int fee_json(mp_jw_t *jw, const mp_rm_fee_market_t *f)
 {
     mp_jw_obj_begin(jw);
     kv_id(jw, MP_KIND_FEE_MARKET, f);
@@ -279,10 +279,10 @@ static void fee_json(mp_jw_t *jw, const mp_rm_fee_market_t *f)
     for (int i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++) mp_jw_u64(jw, mp_market_hist_edge((unsigned)i));
     mp_jw_arr_end(jw);
     kv_ms(jw, "updated_unix_ms", f->updated_unix_ns);
-    mp_jw_obj_end(jw);
+    return mp_jw_obj_end(jw);
 }
 
-static void price_json(mp_jw_t *jw, const mp_rm_price_t *p)
+static int price_json(mp_jw_t *jw, const mp_rm_price_t *p)
 {
     mp_jw_obj_begin(jw);
     kv_id(jw, MP_KIND_PRICE, p);
@@ -294,24 +294,22 @@ static void price_json(mp_jw_t *jw, const mp_rm_price_t *p)
     kv_dbl(jw, "ref_price", p->ref_price);
     kv_ms(jw, "ref_unix_ms", p->ref_unix_ns);
     kv_ms(jw, "updated_unix_ms", p->updated_unix_ns);
-    mp_jw_obj_end(jw);
+    return mp_jw_obj_end(jw);
 }
 
 int mp_rm_entity_json(mp_jw_t *jw, mp_rm_kind_t kind, const void *entity)
 {
     switch (kind) {
-    case MP_KIND_TX: tx_json(jw, entity); break;
-    case MP_KIND_FEATURE_TOP: top_json(jw, entity); break;
-    case MP_KIND_FEATURE_RECENT: recent_json(jw, entity); break;
-    case MP_KIND_OPPORTUNITY: opp_json(jw, entity); break;
-    case MP_KIND_CHAIN: chain_json(jw, entity); break;
-    case MP_KIND_FEE_MARKET: fee_json(jw, entity); break;
-    case MP_KIND_PRICE: price_json(jw, entity); break;
-    default:
-        if (!jw->err) jw->err = -EINVAL;
-        break;
+    case MP_KIND_TX: return tx_json(jw, entity);
+    case MP_KIND_FEATURE_TOP: return top_json(jw, entity);
+    case MP_KIND_FEATURE_RECENT: return recent_json(jw, entity);
+    case MP_KIND_OPPORTUNITY: return opp_json(jw, entity);
+    case MP_KIND_CHAIN: return chain_json(jw, entity);
+    case MP_KIND_FEE_MARKET: return fee_json(jw, entity);
+    case MP_KIND_PRICE: return price_json(jw, entity);
     }
-    return jw->err;
+    /* An empty raw value is the writer's documented way to record -EINVAL. */
+    return mp_jw_raw(jw, NULL, 0);
 }
 
 /* ---- ids ---- */
@@ -396,8 +394,7 @@ int mp_rm_detail_json(mp_jw_t *jw, const mp_rm_detail_t *d, const uint8_t *input
     mp_jw_arr_begin(jw);
     for (unsigned i = 0; i < opp_count && opps; i++) opp_json(jw, &opps[i]);
     mp_jw_arr_end(jw);
-    mp_jw_obj_end(jw);
-    return jw->err;
+    return mp_jw_obj_end(jw);
 }
 
 /* ---- linked opportunities (reader) ---- */
@@ -431,7 +428,7 @@ static const uint8_t *opp_key(const void *ctx, uint32_t v)
 }
 
 int mp_rm_tx_opportunities(const mp_rm_region_t *rm, const uint8_t hash[MP_HASH_LEN],
-                           mp_rm_opportunity_t *out, unsigned cap)
+                           uint32_t kinds, mp_rm_opportunity_t *out, unsigned cap)
 {
     if (!rm->opp_buckets || rm->opp_bucket_count == 0) return 0;
     mp_rm_index_t ix = {
@@ -444,6 +441,7 @@ int mp_rm_tx_opportunities(const mp_rm_region_t *rm, const uint8_t hash[MP_HASH_
     };
     unsigned n = 0;
     for (unsigned kind = MP_OPP_SANDWICH; kind <= MP_OPP_GAS_WAR && n < cap; kind++) {
+        if (!(kinds & (1u << kind))) continue;
         mp_rm_id_t id;
         mp_opp_make_id(kind, hash, &id);
         opp_match_t m = {rm, &id, hash, &out[n]};

@@ -50,7 +50,7 @@
  *  opportunity (opportunity.main): id, seq, kind (e.g. "sandwich_candidate"), trigger,
  *    chain_id, protocol, score (0..100), inputs {name: number, ...}, reason,
  *    detected_unix_ms, updated_unix_ms, status ("open", "expired", "mined", "replaced").
- *  chain (chain.main): id ("<chain id>"), seq, chain_id, head_number, head_hash,
+ *  chain (chain.main): id ("chain:<chain id>", mp_chain_id), seq, chain_id, head_number, head_hash,
  *    base_fee, gas_used, gas_limit, gas_used_ratio, head_time_unix_ms (block
  *    timestamp), head_seen_unix_ms, avg_block_time_ms, pending_count, tx_rate_10s,
  *    tx_rate_60s (transactions seen in the last 10 s / 60 s of event time: counts per
@@ -93,9 +93,10 @@ int mp_rm_detail_json(mp_jw_t *jw, const mp_rm_detail_t *d, const uint8_t *input
 
 /* Reader: copies the opportunities whose trigger is hash (at most one per kind, found
  * through the opportunity index by their derived ids: O(kinds), no scan) into out
- * (cap entries), in kind order. Returns how many, or -EAGAIN when the writer kept
+ * (cap entries), in kind order. kinds: bit k set to look for kind k (the detail's
+ * opp_kinds; UINT32_MAX for all). Returns how many, or -EAGAIN when the writer kept
  * changing the index (bounded retries; the caller may show none). */
 int mp_rm_tx_opportunities(const mp_rm_region_t *rm, const uint8_t hash[MP_HASH_LEN],
-                           mp_rm_opportunity_t *out, unsigned cap);
+                           uint32_t kinds, mp_rm_opportunity_t *out, unsigned cap);
 
 #endif

@@ -89,10 +89,15 @@ static void ring_remove(mp_rm_writer_t *w, mp_rm_detail_t *d, uint64_t time_ns)
     d->tx_slot = 0;
 }
 
-/* Writes d's summary into its tx_ring slot with a fresh seq and journals the upsert. */
+/* Writes d's summary into its tx_ring slot with a fresh seq and journals the upsert. The
+ * seq is taken here, right before the append: removes journalled on the way (an evicted
+ * tx) come first and must not lend their seq to this entity. */
 static void ring_upsert(mp_rm_writer_t *w, mp_rm_detail_t *d, uint64_t time_ns)
 {
     mp_rm_tx_slot_t *s = &w->rm->tx_ring[d->tx_slot - 1];
+    mp_rm_slot_begin(w, &d->lock, sizeof *d);
+    d->tx.seq = w->next_journal_seq;
+    mp_rm_slot_end(w, &d->lock);
     mp_rm_slot_begin(w, &s->lock, sizeof *s);
     s->occupied = (uint32_t)(d - w->rm->details) + 1;
     s->e = d->tx;
@@ -231,10 +236,9 @@ int mp_txs_on_seen(mp_rm_writer_t *w, const mp_tx_seen_t *tx, const mp_classific
     t->value = tx->value;
     t->seen_unix_ns = time_ns;
     t->updated_unix_ns = time_ns;
-    t->seq = w->next_journal_seq; /* the upsert ring_push journals next */
     d->history_count = 0;
     memset(d->history, 0, sizeof d->history);
-    push_history(d, MP_TX_PENDING, time_ns, t->seq);
+    push_history(d, MP_TX_PENDING, time_ns, 0); /* seq: see ring_upsert */
     store_input(w, d, tx);
     mp_rm_slot_end(w, &d->lock);
     mp_rm_index_t ix = detail_index(rm);
@@ -266,7 +270,6 @@ int mp_txs_set_status(mp_rm_writer_t *w, const uint8_t hash[MP_HASH_LEN], mp_rm_
     d->tx.updated_unix_ns = time_ns;
     if (status == MP_TX_MINED) d->tx.block_number = block_number;
     if (status == MP_TX_REPLACED && replaced_by) memcpy(d->tx.replaced_by, replaced_by, MP_HASH_LEN);
-    if (on_ring) d->tx.seq = seq;
     push_history(d, (uint8_t)status, time_ns, seq);
     mp_rm_slot_end(w, &d->lock);
     if (prev == MP_TX_PENDING) pending_add(w, d->tx.chain_id, -1);

@@ -23,6 +23,11 @@ static void usage(FILE *out)
             "                       (default: the last 10; -f follows; --from starts at SEQ)\n"
             "  stats [--interval SEC] [--count N]\n"
             "                       event rates and ring usage per interval\n"
+            "  dump CHANNEL         the entities of a read-model channel (tx.main, feature.main,\n"
+            "                       opportunity.main, chain.main, market.main), sorted by id\n"
+            "  tx HASH              one transaction's detail (0x + 64 hex digits)\n"
+            "  verify               checks the read-model region's invariants; exit 1 on a\n"
+            "                       violation (safe against a running readmodel)\n"
             "options:\n"
             "  --instance NAME      stack instance, default 'default' (or $MEMPULSE_INSTANCE)\n"
             "  --json               machine-readable output\n"
@@ -40,6 +45,25 @@ int mp_cli_open_events(const mp_cli_t *cli, mp_events_region_t *ev)
                "(or start ingest with --reinit) to recreate it",
                cli->instance);
     return ret == -ENOENT || ret == -EPROTO || ret == -EINVAL ? MP_EXIT_USAGE : MP_EXIT_RUNTIME;
+}
+
+int mp_cli_readmodel_error(const mp_cli_t *cli, int ret, const char *err)
+{
+    mp_log("%s", err);
+    if (ret == -EPROTO)
+        mp_log("the region was made by another mempulse build; run 'mempulse-shm reset --instance %s' "
+               "(or start the readmodel with --reinit) to recreate it",
+               cli->instance);
+    else if (ret == -EAGAIN)
+        mp_log("the readmodel is starting; retry in a moment");
+    return ret == -ENOENT || ret == -EPROTO || ret == -EINVAL ? MP_EXIT_USAGE : MP_EXIT_RUNTIME;
+}
+
+int mp_cli_open_readmodel(const mp_cli_t *cli, mp_rm_region_t *rm)
+{
+    char err[MP_REGION_ERR_MAX];
+    int ret = mp_rm_open_reader(rm, cli->instance, err);
+    return ret ? mp_cli_readmodel_error(cli, ret, err) : 0;
 }
 
 json_t *mp_cli_header_json(const mp_region_t *r)
@@ -162,6 +186,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "info") == 0) return mp_cmd_info(&cli);
     if (strcmp(cmd, "tail") == 0) return mp_cmd_tail(&cli);
     if (strcmp(cmd, "stats") == 0) return mp_cmd_stats(&cli);
+    if (strcmp(cmd, "dump") == 0) return mp_cmd_dump(&cli);
+    if (strcmp(cmd, "tx") == 0) return mp_cmd_tx(&cli);
+    if (strcmp(cmd, "verify") == 0) return mp_cmd_verify(&cli);
     mp_log("unknown command '%s'", cmd);
     usage(stderr);
     return MP_EXIT_USAGE;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "readmodel/rm_region.h"
 #include "shm/events_region.h"
 
 typedef struct mp_cli {
@@ -27,10 +28,22 @@ enum { MP_EXIT_OK = 0, MP_EXIT_RUNTIME = 1, MP_EXIT_USAGE = 2 };
 int mp_cmd_info(const mp_cli_t *cli);
 int mp_cmd_tail(const mp_cli_t *cli);
 int mp_cmd_stats(const mp_cli_t *cli);
+int mp_cmd_dump(const mp_cli_t *cli);
+int mp_cmd_tx(const mp_cli_t *cli);
+int mp_cmd_verify(const mp_cli_t *cli);
 
 /* Opens the instance's events region read-only; on failure prints why and returns the
  * exit code (2: missing or wrong layout), else 0. */
 int mp_cli_open_events(const mp_cli_t *cli, mp_events_region_t *ev);
+
+/* Opens the instance's read-model region read-only (mp_rm_open_reader); on failure
+ * prints why and returns the exit code (2: missing or wrong layout; 1: not formatted
+ * yet), else 0. The caller closes it with mp_rm_close. */
+int mp_cli_open_readmodel(const mp_cli_t *cli, mp_rm_region_t *rm);
+
+/* Prints why mp_rm_open_reader failed (ret, err) with the fix, and returns the exit code
+ * mp_cli_open_readmodel would. */
+int mp_cli_readmodel_error(const mp_cli_t *cli, int ret, const char *err);
 
 /* Region header facts every command shows: pid, liveness, starts, heartbeat age. */
 json_t *mp_cli_header_json(const mp_region_t *r);
