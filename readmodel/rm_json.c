@@ -62,8 +62,10 @@ static void kv_u256(mp_jw_t *jw, const char *key, const mp_u256_t *v)
 static void kv_to(mp_jw_t *jw, const uint8_t to[MP_ADDR_LEN], bool has_to)
 {
     mp_jw_keyz(jw, "to");
-    if (has_to) mp_jw_hex(jw, to, MP_ADDR_LEN);
-    else mp_jw_null(jw);
+    if (has_to)
+        mp_jw_hex(jw, to, MP_ADDR_LEN);
+    else
+        mp_jw_null(jw);
 }
 
 static void kv_selector(mp_jw_t *jw, bool has_selector, uint32_t selector)
@@ -253,7 +255,8 @@ static void percentiles(mp_jw_t *jw, const char *key, const uint64_t p[5])
     static const char *const names[5] = {"p10", "p25", "p50", "p75", "p90"};
     mp_jw_keyz(jw, key);
     mp_jw_obj_begin(jw);
-    for (int i = 0; i < 5; i++) kv_u64(jw, names[i], p[i]);
+    for (int i = 0; i < 5; i++)
+        kv_u64(jw, names[i], p[i]);
     mp_jw_obj_end(jw);
 }
 
@@ -272,11 +275,13 @@ static int fee_json(mp_jw_t *jw, const mp_rm_fee_market_t *f)
     kv_u64(jw, "next_base_fee", f->next_base_fee);
     mp_jw_keyz(jw, "histogram");
     mp_jw_arr_begin(jw);
-    for (int i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++) mp_jw_u64(jw, f->histogram[i]);
+    for (int i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++)
+        mp_jw_u64(jw, f->histogram[i]);
     mp_jw_arr_end(jw);
     mp_jw_keyz(jw, "histogram_edges");
     mp_jw_arr_begin(jw);
-    for (int i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++) mp_jw_u64(jw, mp_market_hist_edge((unsigned)i));
+    for (int i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++)
+        mp_jw_u64(jw, mp_market_hist_edge((unsigned)i));
     mp_jw_arr_end(jw);
     kv_ms(jw, "updated_unix_ms", f->updated_unix_ns);
     return mp_jw_obj_end(jw);
@@ -367,8 +372,10 @@ int mp_rm_detail_json(mp_jw_t *jw, const mp_rm_detail_t *d, const uint8_t *input
     else
         mp_jw_null(jw);
     mp_jw_keyz(jw, "input");
-    if (t->input_len > 0 && input_copied == 0) mp_jw_null(jw); /* evicted from the arena */
-    else mp_jw_hex(jw, input, input_copied);
+    if (t->input_len > 0 && input_copied == 0)
+        mp_jw_null(jw); /* evicted from the arena */
+    else
+        mp_jw_hex(jw, input, input_copied);
     mp_jw_keyz(jw, "input_truncated");
     mp_jw_bool(jw, input_copied < t->input_len);
     mp_jw_keyz(jw, "on_tx_main");
@@ -392,7 +399,8 @@ int mp_rm_detail_json(mp_jw_t *jw, const mp_rm_detail_t *d, const uint8_t *input
 
     mp_jw_keyz(jw, "opportunities");
     mp_jw_arr_begin(jw);
-    for (unsigned i = 0; i < opp_count && opps; i++) opp_json(jw, &opps[i]);
+    for (unsigned i = 0; i < opp_count && opps; i++)
+        opp_json(jw, &opps[i]);
     mp_jw_arr_end(jw);
     return mp_jw_obj_end(jw);
 }

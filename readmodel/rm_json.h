@@ -11,7 +11,10 @@
  *    fees are saturated u64 wei and exact in a double below 2^53 wei (9e6 gwei);
  *  - protocol, category, status and opportunity kind are names, never enum numbers;
  *  - optional facts are omitted rather than null, except "to" (null: contract creation)
- *    and "selector" (null: no 4-byte selector). */
+ *    and "selector" (null: no 4-byte selector);
+ *  - "method" is never empty: the catalog's function name, "0x" + 8 hex digits for a
+ *    selector it does not know, or "deploy", "transfer" (plain ETH), "empty" (no
+ *    calldata, no value), "short-calldata" (1..3 bytes). */
 #ifndef MP_RM_JSON_H
 #define MP_RM_JSON_H
 
@@ -28,7 +31,8 @@
 #define MP_RM_DETAIL_OPPS 4
 /* Room that always suffices for mp_rm_detail_json with a full calldata prefix
  * (MP_INPUT_PREFIX_MAX bytes) and MP_RM_DETAIL_OPPS opportunities, NUL included. */
-#define MP_RM_JSON_DETAIL_MAX (2 * MP_INPUT_PREFIX_MAX + (MP_RM_DETAIL_OPPS + 2) * MP_RM_JSON_ENTITY_MAX)
+#define MP_RM_JSON_DETAIL_MAX                                                                      \
+    (2 * MP_INPUT_PREFIX_MAX + (MP_RM_DETAIL_OPPS + 2) * MP_RM_JSON_ENTITY_MAX)
 /* An entity id as text: "0x" + 64 hex digits + NUL for hashes, else its ASCII. */
 #define MP_RM_ID_TEXT_MAX (2 * MP_RM_ID_LEN + 3)
 
@@ -50,7 +54,7 @@
  *  opportunity (opportunity.main): id, seq, kind (e.g. "sandwich_candidate"), trigger,
  *    chain_id, protocol, score (0..100), inputs {name: number, ...}, reason,
  *    detected_unix_ms, updated_unix_ms, status ("open", "expired", "mined", "replaced").
- *  chain (chain.main): id ("chain:<chain id>", mp_chain_id), seq, chain_id, head_number, head_hash,
+ *  chain (chain.main): id ("chain:<chain id>"), seq, chain_id, head_number, head_hash,
  *    base_fee, gas_used, gas_limit, gas_used_ratio, head_time_unix_ms (block
  *    timestamp), head_seen_unix_ms, avg_block_time_ms, pending_count, tx_rate_10s,
  *    tx_rate_60s (transactions seen in the last 10 s / 60 s of event time: counts per
@@ -82,7 +86,8 @@ const char *mp_rm_tx_status_name(unsigned status);
  *   input ("0x" hex of the calldata prefix; null when input_len > 0 but the prefix was
  *   evicted from the calldata arena), input_truncated (true when fewer than input_len
  *   bytes are shown), on_tx_main (still among the latest transactions),
- *   history [{status, unix_ms, seq}, ...] oldest first (the last MP_RM_HISTORY changes),
+ *   history [{status, unix_ms, seq}, ...] oldest first (the last MP_RM_HISTORY changes;
+ *   seq is the journal seq the writer recorded with the change, 0 when none),
  *   history_total (changes ever recorded; more than the array when older ones fell out),
  *   opportunities [opportunity objects as above] (candidates this tx triggered).
  * d: a consistent copy (mp_txs_lookup); input/input_copied: the calldata prefix it

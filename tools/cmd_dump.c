@@ -92,7 +92,8 @@ static size_t channel_slots(const mp_rm_caps_t *c, mp_rm_channel_t ch)
 static int print_json(mp_rm_channel_t ch, uint64_t seq, const dump_list_t *l, uint64_t skipped)
 {
     static char buf[MP_RM_JSON_ENTITY_MAX];
-    printf("{\"channel\":\"%s\",\"seq\":%" PRIu64 ",\"count\":%zu,\"skipped\":%" PRIu64 ",\"items\":[",
+    printf("{\"channel\":\"%s\",\"seq\":%" PRIu64 ",\"count\":%zu,\"skipped\":%" PRIu64
+           ",\"items\":[",
            mp_rm_channel_name(ch), seq, l->count, skipped);
     for (size_t i = 0; i < l->count; i++) {
         mp_jw_t jw;
@@ -143,11 +144,15 @@ static void format_eth(const mp_u256_t *wei, char *out, size_t cap)
     }
     frac[6] = '\0'; /* 6 decimals */
     int last = 5;
-    while (last >= 0 && frac[last] == '0') frac[last--] = '\0';
+    while (last >= 0 && frac[last] == '0')
+        frac[last--] = '\0';
     bool dust = last < 0 && !(n == 1 && dec[0] == '0') && strcmp(whole, "0") == 0;
-    if (dust) snprintf(out, cap, "<0.000001");
-    else if (last < 0) snprintf(out, cap, "%s", whole);
-    else snprintf(out, cap, "%s.%s", whole, frac);
+    if (dust)
+        snprintf(out, cap, "<0.000001");
+    else if (last < 0)
+        snprintf(out, cap, "%s", whole);
+    else
+        snprintf(out, cap, "%s.%s", whole, frac);
 }
 
 static double gwei(uint64_t wei)
@@ -227,11 +232,11 @@ static void print_table(mp_rm_channel_t ch, uint64_t seq, const dump_list_t *l, 
 
 static void list_channels(void)
 {
-    char names[128] = "";
-    for (unsigned c = 0; c < MP_CH_COUNT; c++) {
-        if (c) strcat(names, ", ");
-        strcat(names, mp_rm_channel_name(c));
-    }
+    char names[128];
+    size_t n = 0;
+    for (unsigned c = 0; c < MP_CH_COUNT && n < sizeof names; c++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", c ? ", " : "",
+                              mp_rm_channel_name(c));
     mp_log("valid channels: %s", names);
 }
 
@@ -268,9 +273,12 @@ int mp_cmd_dump(const mp_cli_t *cli)
     qsort(l.items, l.count, sizeof *l.items, compare_items);
     if (st.torn)
         mp_log("%" PRIu64 " slots of %s failed their check after a consistent copy (a torn "
-               "entity: a bug in the writer or reader); they are left out", st.torn, name);
-    if (cli->json) code = print_json((mp_rm_channel_t)ch, marks.channel_seq[ch], &l, st.skipped);
-    else print_table((mp_rm_channel_t)ch, marks.channel_seq[ch], &l, st.skipped);
+               "entity: a bug in the writer or reader); they are left out",
+               st.torn, name);
+    if (cli->json)
+        code = print_json((mp_rm_channel_t)ch, marks.channel_seq[ch], &l, st.skipped);
+    else
+        print_table((mp_rm_channel_t)ch, marks.channel_seq[ch], &l, st.skipped);
     if (st.torn && code == MP_EXIT_OK) code = MP_EXIT_RUNTIME;
     fflush(stdout);
     free(l.items);

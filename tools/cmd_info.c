@@ -53,7 +53,8 @@ static json_t *readmodel_json(const mp_cli_t *cli, int *code)
     json_object_set_new(o, "journal_seq", json_integer((json_int_t)m.journal_seq));
     json_object_set_new(o, "oldest_journal_seq", json_integer((json_int_t)m.oldest_journal_seq));
     json_object_set_new(o, "revision", json_integer((json_int_t)m.revision));
-    json_object_set_new(o, "event_time_unix_ms", json_integer((json_int_t)(m.event_time_ns / 1000000)));
+    json_object_set_new(o, "event_time_unix_ms",
+                        json_integer((json_int_t)(m.event_time_ns / 1000000)));
     json_object_set_new(o, "bytes_used", json_integer((json_int_t)m.bytes_used));
     json_object_set_new(o, "bytes_cap", json_integer((json_int_t)h->region_size));
     json_t *ch = json_object();

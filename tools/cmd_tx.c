@@ -34,11 +34,16 @@ static int parse_hash(const char *text, uint8_t hash[MP_HASH_LEN])
 static void print_scalar(const char *key, json_t *v, int indent)
 {
     printf("%*s%-18s ", indent, "", key);
-    if (json_is_string(v)) printf("%s\n", json_string_value(v));
-    else if (json_is_integer(v)) printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
-    else if (json_is_real(v)) printf("%.17g\n", json_real_value(v));
-    else if (json_is_boolean(v)) printf("%s\n", json_is_true(v) ? "yes" : "no");
-    else if (json_is_null(v)) printf("-\n");
+    if (json_is_string(v))
+        printf("%s\n", json_string_value(v));
+    else if (json_is_integer(v))
+        printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
+    else if (json_is_real(v))
+        printf("%.17g\n", json_real_value(v));
+    else if (json_is_boolean(v))
+        printf("%s\n", json_is_true(v) ? "yes" : "no");
+    else if (json_is_null(v))
+        printf("-\n");
     else {
         char *s = json_dumps(v, JSON_COMPACT);
         printf("%s\n", s ? s : "?");
@@ -51,7 +56,8 @@ static void print_text(json_t *d)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(d, key, v) {
+    json_object_foreach(d, key, v)
+    {
         if (strcmp(key, "history") == 0) {
             printf("%-18s\n", key);
             size_t i;
@@ -65,7 +71,8 @@ static void print_text(json_t *d)
             printf("%-18s %s\n", key, json_array_size(v) ? "" : "none");
             size_t i;
             json_t *o;
-            json_array_foreach(v, i, o) {
+            json_array_foreach(v, i, o)
+            {
                 printf("  %s  %s score %" JSON_INTEGER_FORMAT " %s\n",
                        json_string_value(json_object_get(o, "id")),
                        json_string_value(json_object_get(o, "kind")),

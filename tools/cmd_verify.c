@@ -31,53 +31,83 @@
 #define RECHECK_WINDOW_NS (300 * MS) /* other suspects: failing this long is a violation */
 #define RECHECK_SLACK_NS (300 * MS)  /* extra time for suspects that could not be evaluated */
 #define RECHECK_PAUSE_NS (2 * MS)
-#define INDEX_COPY_NS (50 * MS)      /* bound on getting one consistent index copy */
+#define INDEX_COPY_NS (50 * MS) /* bound on getting one consistent index copy */
 #define REPORT_PER_CHECK 20
 #define MSG_MAX 200
 
 /* ---- checks, sections, predicates ---- */
 
 enum check {
-    C_SEQLOCKS, C_SLOTS, C_DETAIL_INDEX, C_TX_RING, C_OPP_INDEX, C_ENTITY_SEQS, C_JOURNAL,
-    C_WATERMARKS, C_MEMORY, C_COUNT
+    C_SEQLOCKS,
+    C_SLOTS,
+    C_DETAIL_INDEX,
+    C_TX_RING,
+    C_OPP_INDEX,
+    C_ENTITY_SEQS,
+    C_JOURNAL,
+    C_WATERMARKS,
+    C_MEMORY,
+    C_COUNT
 };
 
 static const char *const check_names[C_COUNT] = {
-    "seqlocks", "slots", "detail_index", "tx_ring", "opportunity_index", "entity_seqs",
-    "journal", "watermarks", "memory",
+    "seqlocks",    "slots",   "detail_index", "tx_ring", "opportunity_index",
+    "entity_seqs", "journal", "watermarks",   "memory",
 };
 
 /* Seqlocked arrays of the region; S_INDEX_LOCKS: [0] detail index, [1] opportunity index. */
 enum section { S_TX, S_DETAIL, S_TOP, S_RECENT, S_OPP, S_CHAIN, S_MARKET, S_INDEX_LOCKS, S_COUNT };
 
 static const char *const section_names[S_COUNT] = {
-    "tx_ring", "tx_detail_index", "feature_top", "feature_recent_ring",
-    "opportunity_recent_ring", "chain_status", "market", "index_lock",
+    "tx_ring",
+    "tx_detail_index",
+    "feature_top",
+    "feature_recent_ring",
+    "opportunity_recent_ring",
+    "chain_status",
+    "market",
+    "index_lock",
 };
 
 enum verdict { HOLDS, FAILS, UNKNOWN };
 
 enum pred {
-    P_LOCK,           /* sec, a = slot, b = the odd count first seen */
-    P_SLOT_VALUE,     /* sec, a = slot */
-    P_ENTITY_SEQ,     /* sec, a = slot, b = first in-flight seq seen (0: none) */
-    P_DETAIL_FINDABLE, P_DETAIL_BUCKET, P_DETAIL_COUNT,
-    P_OPP_FINDABLE, P_OPP_BUCKET, P_OPP_COUNT,
-    P_RING_SLOT,      /* a = tx_ring slot */
-    P_DETAIL_SLOT,    /* a = detail */
-    P_JOURNAL_WINDOW, P_JOURNAL_ENTRY /* b = seq */, P_CHANNEL_SEQ /* a = channel */,
-    P_CHANNEL_NEWEST, P_BYTES, P_CAPS,
+    P_LOCK,       /* sec, a = slot, b = the odd count first seen */
+    P_SLOT_VALUE, /* sec, a = slot */
+    P_ENTITY_SEQ, /* sec, a = slot, b = first in-flight seq seen (0: none) */
+    P_DETAIL_FINDABLE,
+    P_DETAIL_BUCKET,
+    P_DETAIL_COUNT,
+    P_OPP_FINDABLE,
+    P_OPP_BUCKET,
+    P_OPP_COUNT,
+    P_RING_SLOT,   /* a = tx_ring slot */
+    P_DETAIL_SLOT, /* a = detail */
+    P_JOURNAL_WINDOW,
+    P_JOURNAL_ENTRY, /* b = seq */
+    P_CHANNEL_SEQ,   /* a = channel */
+    P_CHANNEL_NEWEST,
+    P_BYTES,
+    P_CAPS,
 };
 
 static const uint8_t pred_check[] = {
-    [P_LOCK] = C_SEQLOCKS,          [P_SLOT_VALUE] = C_SLOTS,
-    [P_ENTITY_SEQ] = C_ENTITY_SEQS, [P_DETAIL_FINDABLE] = C_DETAIL_INDEX,
-    [P_DETAIL_BUCKET] = C_DETAIL_INDEX, [P_DETAIL_COUNT] = C_DETAIL_INDEX,
-    [P_OPP_FINDABLE] = C_OPP_INDEX, [P_OPP_BUCKET] = C_OPP_INDEX,
-    [P_OPP_COUNT] = C_OPP_INDEX,    [P_RING_SLOT] = C_TX_RING,
-    [P_DETAIL_SLOT] = C_TX_RING,    [P_JOURNAL_WINDOW] = C_JOURNAL,
-    [P_JOURNAL_ENTRY] = C_JOURNAL,  [P_CHANNEL_SEQ] = C_WATERMARKS,
-    [P_CHANNEL_NEWEST] = C_WATERMARKS, [P_BYTES] = C_MEMORY,
+    [P_LOCK] = C_SEQLOCKS,
+    [P_SLOT_VALUE] = C_SLOTS,
+    [P_ENTITY_SEQ] = C_ENTITY_SEQS,
+    [P_DETAIL_FINDABLE] = C_DETAIL_INDEX,
+    [P_DETAIL_BUCKET] = C_DETAIL_INDEX,
+    [P_DETAIL_COUNT] = C_DETAIL_INDEX,
+    [P_OPP_FINDABLE] = C_OPP_INDEX,
+    [P_OPP_BUCKET] = C_OPP_INDEX,
+    [P_OPP_COUNT] = C_OPP_INDEX,
+    [P_RING_SLOT] = C_TX_RING,
+    [P_DETAIL_SLOT] = C_TX_RING,
+    [P_JOURNAL_WINDOW] = C_JOURNAL,
+    [P_JOURNAL_ENTRY] = C_JOURNAL,
+    [P_CHANNEL_SEQ] = C_WATERMARKS,
+    [P_CHANNEL_NEWEST] = C_WATERMARKS,
+    [P_BYTES] = C_MEMORY,
     [P_CAPS] = C_SLOTS,
 };
 
@@ -87,7 +117,7 @@ typedef struct suspect {
     bool done;
     bool confirmed;
     uint32_t a;
-    uint32_t fails;  /* evaluations that failed, the first pass included */
+    uint32_t fails; /* evaluations that failed, the first pass included */
     uint64_t b;
     char msg[MSG_MAX]; /* from the latest failing evaluation */
 } suspect_t;
@@ -194,13 +224,32 @@ static int copy_slot(const mp_rm_region_t *rm, int sec, uint32_t i, slot_copy_t 
 static uint32_t slot_entity(int sec, const slot_copy_t *c, const void **entity, mp_rm_kind_t *kind)
 {
     *entity = NULL;
+    *kind = (mp_rm_kind_t)0;
     switch (sec) {
-    case S_TX: *entity = &c->tx.e; *kind = MP_KIND_TX; return c->tx.occupied;
-    case S_DETAIL: *entity = &c->detail.tx; *kind = MP_KIND_TX; return c->detail.occupied;
-    case S_TOP: *entity = &c->top.e; *kind = MP_KIND_FEATURE_TOP; return c->top.occupied;
-    case S_RECENT: *entity = &c->recent.e; *kind = MP_KIND_FEATURE_RECENT; return c->recent.occupied;
-    case S_OPP: *entity = &c->opp.e; *kind = MP_KIND_OPPORTUNITY; return c->opp.occupied;
-    case S_CHAIN: *entity = &c->chain.e; *kind = MP_KIND_CHAIN; return c->chain.occupied;
+    case S_TX:
+        *entity = &c->tx.e;
+        *kind = MP_KIND_TX;
+        return c->tx.occupied;
+    case S_DETAIL:
+        *entity = &c->detail.tx;
+        *kind = MP_KIND_TX;
+        return c->detail.occupied;
+    case S_TOP:
+        *entity = &c->top.e;
+        *kind = MP_KIND_FEATURE_TOP;
+        return c->top.occupied;
+    case S_RECENT:
+        *entity = &c->recent.e;
+        *kind = MP_KIND_FEATURE_RECENT;
+        return c->recent.occupied;
+    case S_OPP:
+        *entity = &c->opp.e;
+        *kind = MP_KIND_OPPORTUNITY;
+        return c->opp.occupied;
+    case S_CHAIN:
+        *entity = &c->chain.e;
+        *kind = MP_KIND_CHAIN;
+        return c->chain.occupied;
     case S_MARKET:
         *entity = &c->market.u;
         *kind = (mp_rm_kind_t)c->market.occupied;
@@ -230,7 +279,8 @@ static const char *slot_channel_name(int sec)
 {
     switch (sec) {
     case S_TX: return "tx.main";
-    case S_TOP: case S_RECENT: return "feature.main";
+    case S_TOP:
+    case S_RECENT: return "feature.main";
     case S_OPP: return "opportunity.main";
     case S_CHAIN: return "chain.main";
     case S_MARKET: return "market.main";
@@ -354,22 +404,24 @@ static enum verdict p_entity_seq(verify_t *v, suspect_t *s)
     if (seq == 0) return failf(v, "%s[%u] (%s) has seq 0", sec, s->a, idt);
     if (seq > newest) {
         if (!s->b) s->b = seq;
-        return failf(v, "%s[%u] (%s) has seq %" PRIu64 ", beyond the published journal seq %" PRIu64,
+        return failf(v,
+                     "%s[%u] (%s) has seq %" PRIu64 ", beyond the published journal seq %" PRIu64,
                      sec, s->a, idt, seq, newest);
     }
     mp_rm_journal_entry_t je;
     if (journal_entry(rm, seq, &je)) return HOLDS;
     if (je.seq != seq) return HOLDS; /* the journal check reports a misplaced entry */
-    if (je.op != MP_OP_UPSERT || je.kind != kind || memcmp(je.id.bytes, id.bytes, MP_RM_ID_LEN) != 0) {
+    if (je.op != MP_OP_UPSERT || je.kind != kind ||
+        memcmp(je.id.bytes, id.bytes, MP_RM_ID_LEN) != 0) {
         char jt[MP_RM_ID_TEXT_MAX];
         mp_rm_id_text((mp_rm_kind_t)je.kind, &je.id, je.id_len, jt);
         return failf(v, "%s[%u] (%s) has seq %" PRIu64 ", but journal %" PRIu64 " is a %s of %s",
                      sec, s->a, idt, seq, seq, op_name(je.op), jt);
     }
     if (je.channel != (uint8_t)mp_rm_channel_from_name(slot_channel_name(s->sec),
-                                                        strlen(slot_channel_name(s->sec))))
-        return failf(v, "%s[%u] (%s): its upsert %" PRIu64 " is journaled on channel %u", sec,
-                     s->a, idt, seq, je.channel);
+                                                       strlen(slot_channel_name(s->sec))))
+        return failf(v, "%s[%u] (%s): its upsert %" PRIu64 " is journaled on channel %u", sec, s->a,
+                     idt, seq, je.channel);
     return HOLDS;
 }
 
@@ -430,8 +482,10 @@ static enum verdict p_findable(verify_t *v, const suspect_t *s, index_view_t *iv
     if (found < 0) return UNKNOWN;
     if (found) return HOLDS;
     char kt[MP_RM_ID_TEXT_MAX];
-    if (iv == &v->dix) hex_short(key, kt);
-    else snprintf(kt, sizeof kt, "%.32s", (const char *)key);
+    if (iv == &v->dix)
+        hex_short(key, kt);
+    else
+        snprintf(kt, sizeof kt, "%.32s", (const char *)key);
     return failf(v, "%s[%u] (%s) is occupied but its key does not lead to it through the index",
                  what, s->a, kt);
 }
@@ -459,7 +513,8 @@ static enum verdict p_bucket(verify_t *v, const suspect_t *s, index_view_t *iv, 
     uint32_t home = (uint32_t)h & mask;
     for (uint32_t j = home; j != b; j = (j + 1) & mask)
         if (!iv->copy[j])
-            return failf(v, "%s bucket %u (slot %u) is cut off from its home bucket %u by empty "
+            return failf(v,
+                         "%s bucket %u (slot %u) is cut off from its home bucket %u by empty "
                          "bucket %u",
                          what, b, val - 1, home, j);
     return HOLDS;
@@ -468,7 +523,8 @@ static enum verdict p_bucket(verify_t *v, const suspect_t *s, index_view_t *iv, 
 static uint32_t used_buckets(const index_view_t *iv)
 {
     uint32_t n = 0;
-    for (uint32_t b = 0; b <= iv->ix.mask; b++) n += iv->copy[b] != 0;
+    for (uint32_t b = 0; b <= iv->ix.mask; b++)
+        n += iv->copy[b] != 0;
     return n;
 }
 
@@ -523,7 +579,8 @@ static enum verdict p_ring_slot(verify_t *v, const suspect_t *s)
     uint32_t ignored;
     int r = mp_txs_lookup(v->rm, c.tx.e.hash, &found, NULL, 0, &ignored);
     if (r == -EAGAIN) return UNKNOWN;
-    if (r == -ENOENT) return failf(v, "tx_ring[%u] holds %s, which the detail index does not find", s->a, h);
+    if (r == -ENOENT)
+        return failf(v, "tx_ring[%u] holds %s, which the detail index does not find", s->a, h);
     return HOLDS;
 }
 
@@ -536,7 +593,8 @@ static enum verdict p_detail_slot(verify_t *v, const suspect_t *s)
     char h[19];
     hex_short(d->tx.hash, h);
     if (d->tx_slot > v->rm->caps.tx_ring)
-        return failf(v, "detail %u (%s) points at tx_slot %u, beyond the ring", s->a, h, d->tx_slot);
+        return failf(v, "detail %u (%s) points at tx_slot %u, beyond the ring", s->a, h,
+                     d->tx_slot);
     slot_copy_t r;
     if (copy_slot(v->rm, S_TX, d->tx_slot - 1, &r)) return UNKNOWN;
     if (!r.tx.occupied)
@@ -607,8 +665,7 @@ static enum verdict p_journal_entry(verify_t *v, const suspect_t *s)
     atomic_thread_fence(memory_order_acquire);
     mp_rm_journal_entry_t e, prev;
     if (journal_entry(rm, seq, &e)) return HOLDS;
-    if (e.seq != seq)
-        return failf(v, "entry for seq %" PRIu64 " holds seq %" PRIu64, seq, e.seq);
+    if (e.seq != seq) return failf(v, "entry for seq %" PRIu64 " holds seq %" PRIu64, seq, e.seq);
     if (e.channel >= MP_CH_COUNT || e.op < MP_OP_UPSERT || e.op > MP_OP_RESET ||
         e.id_len > MP_RM_ID_LEN)
         return failf(v, "entry %" PRIu64 ": channel %u, op %u, id_len %u out of range", seq,
@@ -623,13 +680,15 @@ static enum verdict p_journal_entry(verify_t *v, const suspect_t *s)
     if ((e.data_pos & (dcap - 1)) + e.data_len > dcap)
         return failf(v, "entry %" PRIu64 ": its bytes wrap the journal byte ring", seq);
     if (e.data_pos + e.data_len > head || head - e.data_pos > dcap)
-        return failf(v, "entry %" PRIu64 ": bytes at %" PRIu64 " are outside the live byte ring "
+        return failf(v,
+                     "entry %" PRIu64 ": bytes at %" PRIu64 " are outside the live byte ring "
                      "(head %" PRIu64 ", %" PRIu64 " bytes)",
                      seq, e.data_pos, head, dcap);
     if (seq > 1 && journal_entry(rm, seq - 1, &prev) == 0 && prev.seq == seq - 1 &&
         prev.data_pos > e.data_pos)
-        return failf(v, "entry %" PRIu64 ": byte position %" PRIu64 " before its predecessor's %" PRIu64,
-                     seq, e.data_pos, prev.data_pos);
+        return failf(
+            v, "entry %" PRIu64 ": byte position %" PRIu64 " before its predecessor's %" PRIu64,
+            seq, e.data_pos, prev.data_pos);
     return HOLDS;
 }
 
@@ -659,7 +718,8 @@ static enum verdict p_channel_newest(verify_t *v)
         if (cs > max) max = cs;
     }
     if (newest && max != newest)
-        return failf(v, "journal seq %" PRIu64 " but the newest channel seq is %" PRIu64, newest, max);
+        return failf(v, "journal seq %" PRIu64 " but the newest channel seq is %" PRIu64, newest,
+                     max);
     return HOLDS;
 }
 
@@ -669,7 +729,8 @@ static enum verdict p_bytes(verify_t *v)
     uint64_t used = atomic_load_explicit(&rm->ctl->bytes_used, memory_order_relaxed);
     uint64_t size = mp_region_header(&rm->region)->region_size;
     if (used > size || used > rm->region.size)
-        return failf(v, "bytes_used %" PRIu64 " exceeds the region's %" PRIu64 " bytes", used, size);
+        return failf(v, "bytes_used %" PRIu64 " exceeds the region's %" PRIu64 " bytes", used,
+                     size);
     return HOLDS;
 }
 
@@ -679,7 +740,8 @@ static enum verdict p_caps(verify_t *v)
     uint32_t details = *(const volatile uint32_t *)&c->detail_count;
     uint32_t tops = *(const volatile uint32_t *)&c->feature_top_count;
     if (details > v->rm->caps.detail)
-        return failf(v, "detail_count %u exceeds the %u detail entries", details, v->rm->caps.detail);
+        return failf(v, "detail_count %u exceeds the %u detail entries", details,
+                     v->rm->caps.detail);
     if (tops > v->rm->caps.feature_top)
         return failf(v, "feature_top_count %u exceeds the %u keys", tops, v->rm->caps.feature_top);
     return HOLDS;
@@ -743,8 +805,10 @@ static int first_pass(verify_t *v)
         for (uint32_t i = 0; i < section_count(rm, sec) && !err; i++) {
             size_t size;
             uint32_t c = atomic_load_explicit(slot_at(rm, sec, i, &size), memory_order_acquire);
-            if (c & 1) err = examine(v, P_LOCK, sec, i, c);
-            else v->examined[C_SEQLOCKS]++;
+            if (c & 1)
+                err = examine(v, P_LOCK, sec, i, c);
+            else
+                v->examined[C_SEQLOCKS]++;
         }
     }
     for (int sec = S_TX; sec <= S_MARKET && !err; sec++) {
@@ -759,8 +823,10 @@ static int first_pass(verify_t *v)
     }
     copy_index(v, &v->dix);
     copy_index(v, &v->oix);
-    for (uint32_t b = 0; b <= v->dix.ix.mask && !err; b++) err = examine(v, P_DETAIL_BUCKET, 0, b, 0);
-    for (uint32_t b = 0; b <= v->oix.ix.mask && !err; b++) err = examine(v, P_OPP_BUCKET, 0, b, 0);
+    for (uint32_t b = 0; b <= v->dix.ix.mask && !err; b++)
+        err = examine(v, P_DETAIL_BUCKET, 0, b, 0);
+    for (uint32_t b = 0; b <= v->oix.ix.mask && !err; b++)
+        err = examine(v, P_OPP_BUCKET, 0, b, 0);
     if (!err) err = examine(v, P_DETAIL_COUNT, 0, 0, 0);
     if (!err) err = examine(v, P_OPP_COUNT, 0, 0, 0);
     if (!err) err = examine(v, P_JOURNAL_WINDOW, 0, 0, 0);
@@ -771,7 +837,8 @@ static int first_pass(verify_t *v)
         oldest = newest - rm->caps.journal + 1;
     for (uint64_t seq = oldest; seq <= newest && !err; seq++)
         err = examine(v, P_JOURNAL_ENTRY, 0, 0, seq);
-    for (uint32_t c = 0; c < MP_CH_COUNT && !err; c++) err = examine(v, P_CHANNEL_SEQ, 0, c, 0);
+    for (uint32_t c = 0; c < MP_CH_COUNT && !err; c++)
+        err = examine(v, P_CHANNEL_SEQ, 0, c, 0);
     if (!err) err = examine(v, P_CHANNEL_NEWEST, 0, 0, 0);
     if (!err) err = examine(v, P_BYTES, 0, 0, 0);
     if (!err) err = examine(v, P_CAPS, 0, 0, 0);
@@ -817,7 +884,7 @@ static void recheck(verify_t *v)
                 s->fails++;
                 memcpy(s->msg, v->msg, sizeof s->msg);
             }
-            uint64_t window = !v->writer_alive ? 0
+            uint64_t window = !v->writer_alive    ? 0
                               : s->pred == P_LOCK ? LOCK_WINDOW_NS
                                                   : RECHECK_WINDOW_NS;
             if (s->fails >= 2 && r == FAILS && now - start >= window) {
@@ -830,8 +897,10 @@ static void recheck(verify_t *v)
     for (size_t i = 0; i < v->nsus; i++) {
         suspect_t *s = &v->sus[i];
         int c = pred_check[s->pred];
-        if (s->confirmed) v->violations[c]++;
-        else if (!s->done) v->unconfirmed[c]++; /* never readable long enough: not counted */
+        if (s->confirmed)
+            v->violations[c]++;
+        else if (!s->done)
+            v->unconfirmed[c]++; /* never readable long enough: not counted */
     }
 }
 
@@ -852,8 +921,9 @@ static json_t *report_json(const verify_t *v, bool batch_open)
     for (size_t i = 0; i < v->nsus; i++) {
         const suspect_t *s = &v->sus[i];
         if (s->confirmed)
-            json_array_append_new(viol, json_pack("{s:s,s:s}", "check", check_names[pred_check[s->pred]],
-                                                  "message", s->msg));
+            json_array_append_new(viol,
+                                  json_pack("{s:s,s:s}", "check", check_names[pred_check[s->pred]],
+                                            "message", s->msg));
     }
     if (batch_open)
         json_array_append_new(notes, json_string("a batch was left open by a writer that is not "
@@ -882,7 +952,8 @@ static void report_text(const verify_t *v, bool batch_open)
                    shown - REPORT_PER_CHECK);
         total += v->violations[c];
     }
-    printf("verify %s (writer %s)\n", v->rm->region.path, v->writer_alive ? "running" : "not running");
+    printf("verify %s (writer %s)\n", v->rm->region.path,
+           v->writer_alive ? "running" : "not running");
     for (int c = 0; c < C_COUNT; c++) {
         printf("  %-18s %10" PRIu64 " examined  %s", check_names[c], v->examined[c],
                v->violations[c] ? "VIOLATED" : "ok");
@@ -893,8 +964,10 @@ static void report_text(const verify_t *v, bool batch_open)
     if (batch_open)
         printf("note: a batch was left open by a writer that is not running; starting the "
                "readmodel rolls it back\n");
-    if (total) printf("%" PRIu64 " violation%s\n", total, total == 1 ? "" : "s");
-    else printf("ok: no violations\n");
+    if (total)
+        printf("%" PRIu64 " violation%s\n", total, total == 1 ? "" : "s");
+    else
+        printf("ok: no violations\n");
 }
 
 static const uint8_t *detail_key_of(const void *ctx, uint32_t v)
@@ -920,14 +993,20 @@ int mp_cmd_verify(const mp_cli_t *cli)
     if (code) return code;
     verify_t v = {.rm = &rm};
     v.dix.ix = (mp_rm_index_t){
-        .buckets = rm.detail_buckets, .mask = rm.detail_bucket_count - 1,
-        .max_value = rm.caps.detail, .lock = &rm.ctl->detail_index_lock,
-        .key_of = detail_key_of, .ctx = &rm,
+        .buckets = rm.detail_buckets,
+        .mask = rm.detail_bucket_count - 1,
+        .max_value = rm.caps.detail,
+        .lock = &rm.ctl->detail_index_lock,
+        .key_of = detail_key_of,
+        .ctx = &rm,
     };
     v.oix.ix = (mp_rm_index_t){
-        .buckets = rm.opp_buckets, .mask = rm.opp_bucket_count - 1,
-        .max_value = rm.caps.opportunity, .lock = &rm.ctl->opp_index_lock,
-        .key_of = opp_key_of, .ctx = &rm,
+        .buckets = rm.opp_buckets,
+        .mask = rm.opp_bucket_count - 1,
+        .max_value = rm.caps.opportunity,
+        .lock = &rm.ctl->opp_index_lock,
+        .key_of = opp_key_of,
+        .ctx = &rm,
     };
     v.dix.copy = malloc((size_t)rm.detail_bucket_count * sizeof *v.dix.copy);
     v.oix.copy = malloc((size_t)rm.opp_bucket_count * sizeof *v.oix.copy);
@@ -946,7 +1025,8 @@ int mp_cmd_verify(const mp_cli_t *cli)
     bool batch_open = !mp_region_writer_alive(&rm.region) &&
                       atomic_load_explicit(&rm.undo->active, memory_order_acquire) != 0;
     uint64_t total = 0;
-    for (int c = 0; c < C_COUNT; c++) total += v.violations[c];
+    for (int c = 0; c < C_COUNT; c++)
+        total += v.violations[c];
     if (cli->json) {
         json_t *doc = report_json(&v, batch_open);
         mp_cli_print_json(doc, true);

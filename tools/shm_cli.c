@@ -51,8 +51,8 @@ int mp_cli_readmodel_error(const mp_cli_t *cli, int ret, const char *err)
 {
     mp_log("%s", err);
     if (ret == -EPROTO)
-        mp_log("the region was made by another mempulse build; run 'mempulse-shm reset --instance %s' "
-               "(or start the readmodel with --reinit) to recreate it",
+        mp_log("the region was made by another mempulse build; run 'mempulse-shm reset "
+               "--instance %s' (or start the readmodel with --reinit) to recreate it",
                cli->instance);
     else if (ret == -EAGAIN)
         mp_log("the readmodel is starting; retry in a moment");

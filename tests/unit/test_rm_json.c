@@ -75,7 +75,8 @@ static double real(json_t *o, const char *key)
 
 static void fill(uint8_t *b, size_t n, uint8_t start)
 {
-    for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(start + i);
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(start + i);
 }
 
 /* A pending Uniswap V2 swapExactTokensForETH (0x18cbafe5) to the router. */
@@ -114,7 +115,8 @@ static mp_rm_tx_t sample_tx(void)
 static void assert_hex(json_t *o, const char *key, const uint8_t *b, size_t n)
 {
     char want[2 * 64 + 3] = "0x";
-    for (size_t i = 0; i < n; i++) sprintf(want + 2 + 2 * i, "%02x", b[i]);
+    for (size_t i = 0; i < n; i++)
+        sprintf(want + 2 + 2 * i, "%02x", b[i]);
     cr_assert_str_eq(str(o, key), want, "%s", key);
 }
 
@@ -365,7 +367,8 @@ Test(rm_json, fee_market_has_percentiles_and_histogram)
     }
     f.base_fee = 25000000000ull;
     f.next_base_fee = 28125000000ull;
-    for (int i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++) f.histogram[i] = (uint32_t)(i * 10);
+    for (int i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++)
+        f.histogram[i] = (uint32_t)(i * 10);
     f.updated_unix_ns = 7 * MS;
     json_t *o = encode_parse(MP_KIND_FEE_MARKET, &f);
     cr_assert_str_eq(str(o, "id"), "fees:1");
@@ -386,7 +389,8 @@ Test(rm_json, fee_market_has_percentiles_and_histogram)
     cr_assert_eq(json_array_size(e), MP_RM_FEE_HIST_BUCKETS);
     for (size_t i = 0; i < MP_RM_FEE_HIST_BUCKETS; i++) {
         cr_assert_eq(json_integer_value(json_array_get(h, i)), (json_int_t)i * 10);
-        cr_assert_eq(json_integer_value(json_array_get(e, i)), (json_int_t)mp_market_hist_edge((unsigned)i));
+        cr_assert_eq(json_integer_value(json_array_get(e, i)),
+                     (json_int_t)mp_market_hist_edge((unsigned)i));
     }
     cr_assert_eq(json_integer_value(json_array_get(e, 6)), 1000000000); /* 1 gwei */
     cr_assert_eq(num(o, "updated_unix_ms"), 7);
@@ -578,7 +582,9 @@ Test(rm_json, worst_case_entities_fit_the_entity_maximum)
     t.input_len = UINT32_MAX;
     n = encode(MP_KIND_TX, &t);
     cr_assert_lt(n, MP_RM_JSON_ENTITY_MAX);
-    cr_assert_not_null(strstr(out, "\"value\":\"115792089237316195423570985008687907853269984665640564039457584007913129639935\""));
+    cr_assert_not_null(strstr(
+        out, "\"value\":"
+             "\"115792089237316195423570985008687907853269984665640564039457584007913129639935\""));
 
     mp_rm_fee_market_t f;
     memset(&f, 0xff, sizeof f);
@@ -657,8 +663,10 @@ Test(rm_json, detail_history_ring_comes_out_oldest_first)
     /* 8 changes recorded: the ring keeps the last 6 (changes 2..7) at k % 6. */
     d.history_count = 8;
     for (uint32_t k = 0; k < 8; k++)
-        d.history[k % MP_RM_HISTORY] = (mp_rm_status_change_t){
-            .status = (uint8_t)(k % 2 ? MP_TX_REPLACED : MP_TX_PENDING), .time_ns = k * MS, .seq = 1000 + k};
+        d.history[k % MP_RM_HISTORY] =
+            (mp_rm_status_change_t){.status = (uint8_t)(k % 2 ? MP_TX_REPLACED : MP_TX_PENDING),
+                                    .time_ns = k * MS,
+                                    .seq = 1000 + k};
     json_t *o = encode_detail(&d, NULL, 0, NULL, 0);
     json_t *h = json_object_get(o, "history");
     cr_assert_eq(json_array_size(h), MP_RM_HISTORY);
@@ -710,7 +718,8 @@ Test(rm_json, worst_case_detail_fits_the_detail_maximum)
     static uint8_t input[MP_INPUT_PREFIX_MAX];
     memset(input, 0xee, sizeof input);
     mp_rm_opportunity_t opps[MP_RM_DETAIL_OPPS];
-    for (unsigned i = 0; i < MP_RM_DETAIL_OPPS; i++) opps[i] = worst_opp(MP_OPP_SANDWICH + i);
+    for (unsigned i = 0; i < MP_RM_DETAIL_OPPS; i++)
+        opps[i] = worst_opp(MP_OPP_SANDWICH + i);
     mp_jw_t jw;
     mp_jw_init(&jw, out, MP_RM_JSON_DETAIL_MAX);
     cr_assert_eq(mp_rm_detail_json(&jw, &d, input, sizeof input, opps, MP_RM_DETAIL_OPPS), 0);
