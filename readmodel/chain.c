@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "readmodel/lru_slots.h"
 #include "readmodel/rate.h"
 
 void mp_chain_init(mp_chain_table_t *t)
@@ -17,9 +18,7 @@ void mp_chain_init(mp_chain_table_t *t)
 
 int mp_chain_find(const mp_chain_table_t *t, uint64_t chain_id)
 {
-    for (uint32_t i = 0; i < t->used; i++)
-        if (t->chain_ids[i] == chain_id) return (int)i;
-    return -ENOENT;
+    return mp_lru_find_id(t->chain_ids, t->used, chain_id);
 }
 
 /* Finds or makes the slot of chain_id and marks it active at `second`. A new chain takes
@@ -27,37 +26,19 @@ int mp_chain_find(const mp_chain_table_t *t, uint64_t chain_id)
 static uint32_t claim_slot(mp_chain_table_t *t, uint64_t chain_id, uint64_t second,
                            const mp_rm_touch_t *touch, mp_chain_result_t *res)
 {
-    int found = mp_chain_find(t, chain_id);
-    uint32_t slot;
-    if (found >= 0) {
-        slot = (uint32_t)found;
-    } else {
-        if (t->used < MP_CHAIN_CAPACITY) {
-            slot = t->used;
-            mp_rm_touch(touch, &t->used, sizeof t->used);
-            t->used++;
-        } else {
-            slot = 0;
-            for (uint32_t i = 1; i < t->used; i++)
-                if (t->last_active_s[i] < t->last_active_s[slot]) slot = i;
-            res->evicted = true;
-            res->evicted_chain_id = t->chain_ids[slot];
-        }
-        mp_rm_touch(touch, &t->chain_ids[slot], sizeof t->chain_ids[0]);
-        t->chain_ids[slot] = chain_id;
+    bool inserted;
+    uint32_t slot =
+        mp_lru_claim_id(&t->used, MP_CHAIN_CAPACITY, t->chain_ids, t->last_active_s, chain_id,
+                        touch, &inserted, &res->evicted, &res->evicted_chain_id);
+    if (inserted) {
         mp_rm_chain_t *c = &t->chains[slot];
         mp_rm_touch(touch, c, sizeof *c);
         memset(c, 0, sizeof *c);
         c->chain_id = chain_id;
-        mp_rm_touch(touch, &t->last_active_s[slot], sizeof t->last_active_s[0]);
-        t->last_active_s[slot] = second;
         res->inserted = true;
         res->changed = true;
     }
-    if (second > t->last_active_s[slot]) {
-        mp_rm_touch(touch, &t->last_active_s[slot], sizeof t->last_active_s[0]);
-        t->last_active_s[slot] = second;
-    }
+    mp_lru_mark_active(t->last_active_s, slot, second, inserted, touch);
     res->slot = (int32_t)slot;
     return slot;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "readmodel/lru_slots.h"
 #include "readmodel/rate.h"
 
 #define SAMPLE_MASK (MP_MARKET_SAMPLES - 1u)
@@ -90,13 +91,6 @@ static void sort_u64(uint64_t *v, uint64_t *tmp, uint32_t n)
     if (src != v) memcpy(v, src, (size_t)n * sizeof *v);
 }
 
-static int find_id(const uint64_t *ids, uint32_t used, uint64_t chain_id)
-{
-    for (uint32_t i = 0; i < used; i++)
-        if (ids[i] == chain_id) return (int)i;
-    return -ENOENT;
-}
-
 /* ---- fee markets ---- */
 
 void mp_market_init(mp_market_table_t *t)
@@ -106,7 +100,7 @@ void mp_market_init(mp_market_table_t *t)
 
 int mp_market_find(const mp_market_table_t *t, uint64_t chain_id)
 {
-    return find_id(t->chain_ids, t->used, chain_id);
+    return mp_lru_find_id(t->chain_ids, t->used, chain_id);
 }
 
 void mp_market_fee_id(uint64_t chain_id, mp_rm_id_t *id)
@@ -122,38 +116,20 @@ void mp_market_fee_id(uint64_t chain_id, mp_rm_id_t *id)
 static mp_market_chain_t *claim_market(mp_market_table_t *t, uint64_t chain_id, uint64_t second,
                                        const mp_rm_touch_t *touch, mp_market_result_t *res)
 {
-    int found = find_id(t->chain_ids, t->used, chain_id);
-    uint32_t slot;
-    if (found >= 0) {
-        slot = (uint32_t)found;
-    } else {
-        if (t->used < MP_MARKET_CAPACITY) {
-            slot = t->used;
-            mp_rm_touch(touch, &t->used, sizeof t->used);
-            t->used++;
-        } else {
-            slot = 0;
-            for (uint32_t i = 1; i < t->used; i++)
-                if (t->last_active_s[i] < t->last_active_s[slot]) slot = i;
-            res->evicted = true;
-            res->evicted_chain_id = t->chain_ids[slot];
-        }
-        mp_rm_touch(touch, &t->chain_ids[slot], sizeof t->chain_ids[0]);
-        t->chain_ids[slot] = chain_id;
+    bool inserted;
+    uint32_t slot =
+        mp_lru_claim_id(&t->used, MP_MARKET_CAPACITY, t->chain_ids, t->last_active_s, chain_id,
+                        touch, &inserted, &res->evicted, &res->evicted_chain_id);
+    if (inserted) {
         mp_market_chain_t *m = &t->chains[slot];
         mp_rm_touch(touch, m, sizeof *m);
         memset(m, 0, sizeof *m);
         m->fees.chain_id = chain_id;
         m->fees.window_ms = MP_MARKET_WINDOW_NS / 1000000u;
-        mp_rm_touch(touch, &t->last_active_s[slot], sizeof t->last_active_s[0]);
-        t->last_active_s[slot] = second;
         res->inserted = true;
         res->changed = true;
     }
-    if (second > t->last_active_s[slot]) {
-        mp_rm_touch(touch, &t->last_active_s[slot], sizeof t->last_active_s[0]);
-        t->last_active_s[slot] = second;
-    }
+    mp_lru_mark_active(t->last_active_s, slot, second, inserted, touch);
     res->slot = (int32_t)slot;
     return &t->chains[slot];
 }
@@ -310,18 +286,10 @@ int mp_price_on_tick(mp_price_table_t *t, const mp_price_t *p, uint64_t time_ns,
     if (found >= 0) {
         slot = (uint32_t)found;
     } else {
-        if (t->used < MP_PRICE_CAPACITY) {
-            slot = t->used;
-            mp_rm_touch(touch, &t->used, sizeof t->used);
-            t->used++;
-        } else {
-            slot = 0;
-            for (uint32_t i = 1; i < t->used; i++)
-                if (t->slots[i].price.updated_unix_ns < t->slots[slot].price.updated_unix_ns)
-                    slot = i;
-            res->evicted = true;
-            memcpy(res->evicted_symbol, t->slots[slot].price.symbol, MP_SYMBOL_MAX);
-        }
+        /* eviction order: event time of the last tick */
+        slot = mp_lru_take(&t->used, MP_PRICE_CAPACITY, &t->slots[0].price.updated_unix_ns,
+                           sizeof t->slots[0], touch, &res->evicted);
+        if (res->evicted) memcpy(res->evicted_symbol, t->slots[slot].price.symbol, MP_SYMBOL_MAX);
         mp_price_slot_t *fresh = &t->slots[slot];
         mp_rm_touch(touch, fresh, sizeof *fresh);
         memset(fresh, 0, sizeof *fresh);

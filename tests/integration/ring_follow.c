@@ -8,7 +8,7 @@
 #include "proto/event.h"
 #include "shm/checkpoint.h"
 #include "shm/events_region.h"
-#include "shm/tether.h"
+#include "readmodel/rm_region.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -46,18 +46,25 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    /* Stand-in read-model region: its header's progress_seq is what ingest tethers to. */
-    char path[256], err[MP_REGION_ERR_MAX];
-    mp_region_path(path, sizeof path, instance, MP_READMODEL_KIND);
-    mp_region_spec_t spec = {.kind = MP_READMODEL_KIND, .section_count = 1};
-    spec.sections[0].name = "test_consumer";
-    spec.sections[0].size = 4096;
-    mp_region_t rm;
-    if (mp_region_open_writer(&rm, path, &spec, true, err)) {
+    /* Stand-in readmodel: a real (small) read-model region whose header's progress_seq,
+     * which ingest tethers to, this consumer advances. Nothing else in it changes. */
+    char err[MP_REGION_ERR_MAX];
+    mp_rm_caps_t caps;
+    mp_rm_caps_default(&caps);
+    caps.tx_ring = 16;
+    caps.detail = 16;
+    caps.input_bytes = 8192;
+    caps.feature_recent = 16;
+    caps.opportunity = 16;
+    caps.journal = 1024;
+    caps.journal_bytes = 1u << 20;
+    mp_rm_region_t rmr;
+    if (mp_rm_open_writer(&rmr, instance, &caps, true, err)) {
         mp_log("%s", err);
         return 1;
     }
-    mp_region_header_t *rmh = mp_region_header(&rm);
+    mp_region_t *rmreg = &rmr.region;
+    mp_region_header_t *rmh = mp_region_header(rmreg);
 
     mp_events_region_t ev;
     uint64_t deadline = mp_mono_ns() + (uint64_t)(wait_s * 1e9);
@@ -103,7 +110,7 @@ int main(int argc, char **argv)
             expect = rec.gap_last + 1;
         } else if (ret == MP_RING_EMPTY) {
             uint64_t now = mp_mono_ns();
-            mp_region_heartbeat(&rm);
+            mp_region_heartbeat(rmreg);
             /* Told to stop: drain what is published, then report. */
             if (stop) {
                 if (!idle_since) idle_since = now;
@@ -121,6 +128,6 @@ int main(int argc, char **argv)
            per_type[MP_EV_BLOCK], per_type[MP_EV_TICK]);
     fflush(stdout);
     mp_events_close(&ev);
-    mp_region_close(&rm);
+    mp_rm_close(&rmr);
     return gaps || dups || bad || count != expect - 1 ? 1 : 0;
 }
