@@ -97,6 +97,7 @@ static void ring_upsert(mp_rm_writer_t *w, mp_rm_detail_t *d, uint64_t time_ns)
     mp_rm_tx_slot_t *s = &w->rm->tx_ring[d->tx_slot - 1];
     mp_rm_slot_begin(w, &d->lock, sizeof *d);
     d->tx.seq = w->next_journal_seq;
+    if (d->history_count == 1 && d->history[0].seq == 0) d->history[0].seq = d->tx.seq; /* seen */
     mp_rm_slot_end(w, &d->lock);
     mp_rm_slot_begin(w, &s->lock, sizeof *s);
     s->occupied = (uint32_t)(d - w->rm->details) + 1;
