@@ -1,0 +1,461 @@
+/* Stream-v2 fan-out: the journal follower, once-encoded delta records, per-session
+ * coalescing maps, DELTA_BATCH assembly under credit, and the stream metrics. */
+#include "gateway/stream_dispatch.h"
+
+#include "common/clock.h"
+#include "gateway/prom.h"
+#include "gateway/stream_session.h"
+#include "gateway/stream_ws.h"
+#include "proto/json_writer.h"
+#include "readmodel/rm_json.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- encoded deltas ---------------------------------------------------------------- */
+
+void mp_gw_enc_unref(mp_gw_enc_t *e)
+{
+    if (e && --e->refs == 0) free(e);
+}
+
+static uint64_t key_hash(unsigned channel, const mp_rm_id_t *id, uint8_t id_len)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ (channel * 0x9e3779b97f4a7c15ull) ^ id_len;
+    for (unsigned i = 0; i < MP_RM_ID_LEN; i++)
+        h = (h ^ id->bytes[i]) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+/* Encodes delta x once. Returns a record with one reference, or NULL (out of memory or
+ * an entity rm_json refuses: the delta is skipped and counted by the caller). */
+static mp_gw_enc_t *enc_create(const mp_rm_delta_t *x)
+{
+    char buf[MP_RM_JSON_ENTITY_MAX];
+    mp_jw_t jw;
+    mp_jw_init(&jw, buf, sizeof buf);
+    const mp_rm_journal_entry_t *e = &x->entry;
+    if (e->op == MP_OP_UPSERT)
+        mp_rm_entity_json(&jw, (mp_rm_kind_t)e->kind, &x->u);
+    else
+        mp_rm_id_json(&jw, (mp_rm_kind_t)e->kind, &e->id, e->id_len);
+    ssize_t len = mp_jw_finish(&jw);
+    if (len <= 0) return NULL;
+    mp_gw_enc_t *r = malloc(sizeof *r + (size_t)len);
+    if (!r) return NULL;
+    r->refs = 1;
+    r->len = (uint32_t)len;
+    r->seq = e->seq;
+    r->channel = e->channel;
+    r->op = e->op;
+    r->id_len = e->id_len;
+    r->id = e->id;
+    r->hash = key_hash(e->channel, &e->id, e->id_len);
+    memcpy(r->json, buf, (size_t)len);
+    return r;
+}
+
+/* ---- coalescing maps ----------------------------------------------------------------- */
+
+static bool same_entity(const mp_gw_enc_t *a, const mp_gw_enc_t *b)
+{
+    return a->hash == b->hash && a->channel == b->channel && a->id_len == b->id_len &&
+           memcmp(a->id.bytes, b->id.bytes, MP_RM_ID_LEN) == 0;
+}
+
+static void index_rebuild(mp_gw_coalesce_t *c)
+{
+    memset(c->index, 0, (size_t)c->slots * sizeof *c->index);
+    for (uint32_t i = 0; i < c->count; i++) {
+        uint32_t j = (uint32_t)c->items[i]->hash & (c->slots - 1);
+        while (c->index[j])
+            j = (j + 1) & (c->slots - 1);
+        c->index[j] = i + 1;
+    }
+}
+
+static int coalesce_grow(mp_gw_coalesce_t *c)
+{
+    uint32_t cap = c->cap ? c->cap * 2 : 32;
+    if (cap > MP_GW_STREAM_PENDING_MAX) cap = MP_GW_STREAM_PENDING_MAX;
+    if (cap <= c->cap) return -ENOSPC;
+    mp_gw_enc_t **items = realloc(c->items, (size_t)cap * sizeof *items);
+    if (!items) return -ENOMEM;
+    c->items = items;
+    uint32_t *index = calloc((size_t)cap * 2, sizeof *index);
+    if (!index) return -ENOMEM;
+    free(c->index);
+    c->index = index;
+    c->cap = cap;
+    c->slots = cap * 2;
+    index_rebuild(c);
+    return 0;
+}
+
+int mp_gw_coalesce_put(mp_gw_coalesce_t *c, mp_gw_enc_t *e)
+{
+    if (c->slots) {
+        uint32_t j = (uint32_t)e->hash & (c->slots - 1);
+        for (; c->index[j]; j = (j + 1) & (c->slots - 1)) {
+            mp_gw_enc_t **slot = &c->items[c->index[j] - 1];
+            if (same_entity(*slot, e)) {
+                /* Newest change wins: an upsert then a remove leaves the remove. */
+                e->refs++;
+                mp_gw_enc_unref(*slot);
+                *slot = e;
+                return 0;
+            }
+        }
+    }
+    if (c->count == c->cap) {
+        int ret = coalesce_grow(c);
+        if (ret) return ret;
+    }
+    uint32_t j = (uint32_t)e->hash & (c->slots - 1);
+    while (c->index[j])
+        j = (j + 1) & (c->slots - 1);
+    e->refs++;
+    c->items[c->count++] = e;
+    c->index[j] = c->count;
+    return 0;
+}
+
+void mp_gw_coalesce_clear(mp_gw_coalesce_t *c)
+{
+    for (uint32_t i = 0; i < c->count; i++)
+        mp_gw_enc_unref(c->items[i]);
+    c->count = 0;
+    if (c->slots) memset(c->index, 0, (size_t)c->slots * sizeof *c->index);
+}
+
+void mp_gw_coalesce_dispose(mp_gw_coalesce_t *c)
+{
+    mp_gw_coalesce_clear(c);
+    free(c->items);
+    free(c->index);
+    memset(c, 0, sizeof *c);
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(mp_gw_enc_t *const *)a)->seq, y = (*(mp_gw_enc_t *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- batches ------------------------------------------------------------------------- */
+
+static void resync(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    mp_gw_coalesce_clear(&c->pending);
+    c->paused = true;
+    h->gap_events_total++;
+    char msg[160];
+    int n = snprintf(msg, sizeof msg,
+                     "{\"op\":\"DISPATCH\",\"type\":\"RESYNC_REQUIRED\",\"channel\":\"%s\","
+                     "\"since_seq\":%" PRIu64 "}",
+                     mp_rm_channel_name(ch), c->pos);
+    mp_gw_session_send(s, msg, (size_t)n);
+}
+
+/* Sends one batch of channel ch from the front of its (seq-sorted) pending list.
+ * Returns how many records went out (0 when the session cannot send). */
+static uint32_t send_batch(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    /* Room left for the fixed parts: head (< 200 bytes) and watermark tail (< 100). */
+    size_t budget = MP_GW_STREAM_FRAME_MAX - 512, used = 0;
+    uint32_t n = 0;
+    while (n < c->pending.count && n < MP_GW_STREAM_BATCH_ITEMS) {
+        size_t add = c->pending.items[n]->len + 1;
+        if (used + add > budget) break;
+        used += add;
+        n++;
+    }
+    if (n == 0) return 0;
+    uint64_t seq = c->pending.items[n - 1]->seq; /* sorted: the newest of the batch */
+    char *f = h->frame;
+    size_t off =
+        (size_t)snprintf(f, 512,
+                         "{\"op\":\"DISPATCH\",\"type\":\"DELTA_BATCH\",\"seq\":%" PRIu64
+                         ",\"prev_seq\":%" PRIu64 ",\"channel\":\"%s\",\"patch\":{\"upsert\":[",
+                         seq, c->pos, mp_rm_channel_name(ch));
+    for (int pass = 0; pass < 2; pass++) {
+        bool first = true;
+        for (uint32_t i = 0; i < n; i++) {
+            const mp_gw_enc_t *e = c->pending.items[i];
+            if ((e->op == MP_OP_UPSERT) != (pass == 0)) continue;
+            if (!first) f[off++] = ',';
+            first = false;
+            memcpy(f + off, e->json, e->len);
+            off += e->len;
+        }
+        if (pass == 0) {
+            memcpy(f + off, "],\"remove\":[", 12);
+            off += 12;
+        }
+    }
+    off += (size_t)snprintf(f + off, 256,
+                            "]},\"watermark\":{\"latest_ingest_seq\":%" PRIu64
+                            ",\"journal_seq\":%" PRIu64 "}}",
+                            h->marks.applied_seq, h->marks.journal_seq);
+    if (mp_gw_session_send(s, f, off)) return 0;
+    c->pos = seq;
+    h->batches_total++;
+    return n;
+}
+
+static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
+                          bool ignore_credit)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    if (!c->subscribed || c->paused || c->pending.count == 0) return;
+    qsort(c->pending.items, c->pending.count, sizeof *c->pending.items, cmp_seq);
+    uint32_t done = 0;
+    while (done < c->pending.count && s->state == MP_GW_SESS_LIVE) {
+        if (!ignore_credit && c->credit == 0) {
+            if (!c->held) h->credit_exhausted_total++;
+            c->held = true;
+            break;
+        }
+        /* Shift the sent prefix out so send_batch always starts at items[0]. */
+        uint32_t sent = send_batch(h, s, ch);
+        if (sent == 0) break;
+        for (uint32_t i = 0; i < sent; i++)
+            mp_gw_enc_unref(c->pending.items[i]);
+        memmove(c->pending.items, c->pending.items + sent,
+                (size_t)(c->pending.count - sent) * sizeof *c->pending.items);
+        c->pending.count -= sent;
+        if (!ignore_credit) c->credit--;
+        c->held = false;
+        (void)done;
+    }
+    index_rebuild(&c->pending);
+}
+
+void mp_gw_dispatch_flush(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, bool ignore_credit)
+{
+    for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
+        flush_channel(h, s, ch, ignore_credit);
+    if (s->ws) mp_gw_ws_flush(s->ws);
+}
+
+/* ---- the follower -------------------------------------------------------------------- */
+
+/* Hands record e to every session following its channel that has not seen it yet. */
+static void fan_out(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
+{
+    for (mp_gw_stream_session_t *s = h->sessions; s; s = s->next) {
+        if (s->state != MP_GW_SESS_LIVE) continue;
+        mp_gw_stream_chan_t *c = &s->ch[e->channel];
+        if (!c->subscribed || c->paused || c->fed >= e->seq) continue;
+        c->fed = e->seq;
+        if (mp_gw_coalesce_put(&c->pending, e)) resync(h, s, e->channel);
+    }
+}
+
+/* Every following channel whose changes since fed are no longer all readable. */
+static void resync_behind(mp_gw_stream_hub_t *h, uint64_t oldest)
+{
+    for (mp_gw_stream_session_t *s = h->sessions; s; s = s->next) {
+        if (s->state != MP_GW_SESS_LIVE) continue;
+        for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
+            mp_gw_stream_chan_t *c = &s->ch[ch];
+            if (c->subscribed && !c->paused && c->fed + 1 < oldest) resync(h, s, ch);
+        }
+    }
+}
+
+static void follow(mp_gw_stream_hub_t *h)
+{
+    const mp_rm_region_t *rm = mp_gw_regions_rm(h->regions, NULL);
+    if (!rm) return;
+    mp_rm_read_marks(rm, &h->marks);
+    uint64_t newest = mp_rm_journal_newest(rm);
+    if (h->cursor == 0 || h->rm_gen != h->regions->rm_gen || newest < h->cursor) {
+        /* First tick, or a new region (seqs restart): everyone following resyncs. */
+        if (h->cursor != 0) resync_behind(h, UINT64_MAX);
+        h->cursor = newest;
+        h->rm_gen = h->regions->rm_gen;
+        return;
+    }
+    uint64_t now_ms = mp_wall_ns() / 1000000ull;
+    mp_rm_delta_t x;
+    for (unsigned n = 0; h->cursor < newest && n < MP_GW_STREAM_TICK_SCAN; n++) {
+        uint64_t seq = h->cursor + 1;
+        int ret = mp_rm_journal_read(rm, seq, &x);
+        if (ret == -EAGAIN) break;
+        if (ret == -ERANGE) {
+            /* The follower itself fell behind the window: skip to it, resync the rest. */
+            uint64_t oldest = mp_rm_journal_oldest(rm);
+            h->cursor = oldest > 0 ? oldest - 1 : 0;
+            resync_behind(h, oldest);
+            if (h->cursor < seq) h->cursor = seq;
+            continue;
+        }
+        h->cursor = seq;
+        if (ret || x.entry.channel >= MP_CH_COUNT ||
+            (x.entry.op != MP_OP_UPSERT && x.entry.op != MP_OP_REMOVE))
+            continue; /* a reset or a torn entry: clients converge on their next resync */
+        mp_gw_enc_t *e = enc_create(&x);
+        if (!e) continue;
+        uint64_t ev_ms = x.entry.event_time_ns / 1000000ull;
+        if (ev_ms && ev_ms <= now_ms) {
+            h->latency_ms_sum += now_ms - ev_ms;
+            h->latency_count++;
+        }
+        fan_out(h, e);
+        mp_gw_enc_unref(e);
+    }
+    /* Every following channel has now considered the journal up to the cursor, changes or
+     * not: a quiet channel is not mistaken for one that fell out of the window. */
+    for (mp_gw_stream_session_t *s = h->sessions; s; s = s->next) {
+        if (s->state != MP_GW_SESS_LIVE) continue;
+        for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
+            mp_gw_stream_chan_t *c = &s->ch[ch];
+            if (c->subscribed && !c->paused && c->fed < h->cursor) c->fed = h->cursor;
+        }
+    }
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    mp_gw_stream_hub_t *h = H2O_STRUCT_FROM_MEMBER(mp_gw_stream_hub_t, tick_entry, entry);
+    follow(h);
+    uint64_t now = mp_mono_ns();
+    mp_gw_stream_session_t *next;
+    for (mp_gw_stream_session_t *s = h->sessions; s; s = next) {
+        next = s->next;
+        if (s->state == MP_GW_SESS_DEAD) {
+            mp_gw_session_free(s);
+            continue;
+        }
+        mp_gw_session_tick(s, now);
+        if (s->state == MP_GW_SESS_LIVE && now >= s->next_flush_ns) {
+            s->next_flush_ns = now + MP_GW_STREAM_FLUSH_MS * 1000000ull;
+            mp_gw_dispatch_flush(h, s, false);
+        } else if (s->ws) {
+            mp_gw_ws_flush(s->ws); /* a close the tick queued (deadlines) goes out now */
+        }
+    }
+    h2o_timeout_link(h->loop, &h->tick_timeout, &h->tick_entry);
+}
+
+void mp_gw_dispatch_start(mp_gw_stream_hub_t *h, h2o_loop_t *loop)
+{
+    h->loop = loop;
+    h2o_timeout_init(loop, &h->tick_timeout, MP_GW_STREAM_TICK_MS);
+    h->tick_entry.cb = on_tick;
+    h2o_timeout_link(loop, &h->tick_timeout, &h->tick_entry);
+}
+
+void mp_gw_dispatch_stop(mp_gw_stream_hub_t *h)
+{
+    if (!h->loop) return;
+    if (h2o_timeout_is_linked(&h->tick_entry)) h2o_timeout_unlink(&h->tick_entry);
+    h2o_timeout_dispose(h->loop, &h->tick_timeout);
+    h->loop = NULL;
+}
+
+uint64_t mp_gw_dispatch_cursor(mp_gw_stream_hub_t *h)
+{
+    if (h->cursor == 0) follow(h);
+    return h->cursor;
+}
+
+int mp_gw_dispatch_replay(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
+                          uint64_t from)
+{
+    const mp_rm_region_t *rm = mp_gw_regions_rm(h->regions, NULL);
+    if (!rm) return -ENODEV;
+    uint64_t until = mp_gw_dispatch_cursor(h);
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    c->fed = from;
+    if (from >= until) return 0;
+    if (from + 1 < mp_rm_journal_oldest(rm)) return -ERANGE;
+    if (until - from > MP_GW_STREAM_REPLAY_MAX) return -E2BIG;
+    mp_rm_delta_t x;
+    for (uint64_t seq = from + 1; seq <= until; seq++) {
+        int ret = mp_rm_journal_read(rm, seq, &x);
+        if (ret == -ERANGE) return -ERANGE;
+        if (ret || x.entry.channel != ch) continue;
+        if (x.entry.op != MP_OP_UPSERT && x.entry.op != MP_OP_REMOVE) continue;
+        mp_gw_enc_t *e = enc_create(&x);
+        if (!e) return -ENOMEM;
+        ret = mp_gw_coalesce_put(&c->pending, e);
+        mp_gw_enc_unref(e);
+        if (ret) return ret == -ENOSPC ? -E2BIG : ret;
+    }
+    c->fed = until;
+    return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------------- */
+
+static int counter(mp_gw_body_t *out, const char *name, const char *help, uint64_t v)
+{
+    int ret = mp_gw_prom_header(out, name, "counter", help);
+    return ret ? ret : mp_gw_prom_u64(out, name, NULL, v);
+}
+
+static int gauge(mp_gw_body_t *out, const char *name, const char *help, uint64_t v)
+{
+    int ret = mp_gw_prom_header(out, name, "gauge", help);
+    return ret ? ret : mp_gw_prom_u64(out, name, NULL, v);
+}
+
+int mp_gw_dispatch_metrics(void *ctx, mp_gw_body_t *out)
+{
+    mp_gw_stream_hub_t *h = ctx;
+    uint64_t backlog = 0;
+    for (mp_gw_stream_session_t *s = h->sessions; s; s = s->next)
+        if (s->ws) backlog += mp_gw_ws_queued(s->ws);
+    int ret = gauge(out, "stream_v2_sessions", "open stream-v2 connections", h->session_count);
+    if (!ret)
+        ret = gauge(out, "dashboard_stream_backlog", "bytes queued to stream-v2 clients", backlog);
+    if (!ret)
+        ret = counter(out, "stream_v2_credit_exhausted_total",
+                      "times a channel's batches waited on zero credit", h->credit_exhausted_total);
+    if (!ret)
+        ret = counter(out, "stream_v2_gap_events_total",
+                      "RESYNC_REQUIRED sent (cursor out of the journal window or backlog full)",
+                      h->gap_events_total);
+    if (!ret)
+        ret = counter(out, "stream_v2_resume_success_total", "RESUMEs answered with RESUMED",
+                      h->resume_success_total);
+    if (!ret)
+        ret = counter(out, "stream_v2_resume_failures_total",
+                      "RESUMEs answered with INVALID_SESSION", h->resume_fail_total);
+    if (!ret)
+        ret = counter(out, "stream_v2_batches_total", "DELTA_BATCH frames sent", h->batches_total);
+    if (!ret)
+        ret = mp_gw_prom_header(out, "stream_v2_dispatch_latency_ms", "summary",
+                                "event time to fan-out of journal deltas");
+    if (!ret)
+        ret = mp_gw_prom_u64(out, "stream_v2_dispatch_latency_ms_sum", NULL, h->latency_ms_sum);
+    if (!ret)
+        ret = mp_gw_prom_u64(out, "stream_v2_dispatch_latency_ms_count", NULL, h->latency_count);
+    if (!ret)
+        ret = mp_gw_prom_header(out, "stream_v2_closes_total", "counter",
+                                "connections closed by the gateway, by 40xx close code");
+    for (unsigned i = 0; !ret && i < 16; i++) {
+        if (!h->closes_total[i]) continue;
+        char labels[32];
+        snprintf(labels, sizeof labels, "code=\"%u\"", 4000 + i);
+        ret = mp_gw_prom_u64(out, "stream_v2_closes_total", labels, h->closes_total[i]);
+    }
+    if (!ret)
+        ret = counter(out, "ui_client_metrics_reports_total", "CLIENT_METRICS messages received",
+                      h->ui_reports_total);
+    for (unsigned i = 0; !ret && i < h->ui_count; i++) {
+        char name[64], help[96];
+        snprintf(name, sizeof name, "ui_%s", h->ui[i].name);
+        snprintf(help, sizeof help, "browser metric %s: last reported value", h->ui[i].name);
+        ret = mp_gw_prom_header(out, name, "gauge", help);
+        if (!ret) ret = mp_gw_prom_dbl(out, name, NULL, h->ui[i].last);
+    }
+    return ret;
+}

@@ -1,0 +1,129 @@
+/* Stream-v2 fan-out (SPEC 4.2): follows the delta journal on a short timer with bounded
+ * work per tick, encodes each delta once (rm_json) into a reference-counted record shared
+ * by every session, coalesces per session and channel (entity id -> newest change; an
+ * upsert then a remove is a remove) and flushes DELTA_BATCH frames under credit.
+ * Also the shared state of the stream module (the "hub"): settings, session list,
+ * counters, the CLIENT_METRICS aggregate. Single-threaded: the gateway loop owns it. */
+#ifndef MP_GW_STREAM_DISPATCH_H
+#define MP_GW_STREAM_DISPATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <h2o.h>
+
+#include "gateway/body.h"
+#include "gateway/config.h"
+#include "gateway/regions.h"
+#include "gateway/session_key.h"
+#include "readmodel/rm_reader.h"
+
+#define MP_GW_STREAM_TICK_MS 5       /* journal poll period */
+#define MP_GW_STREAM_TICK_SCAN 8192  /* deltas read per tick at most */
+#define MP_GW_STREAM_FLUSH_MS 50     /* a session's batches go out at most this often */
+#define MP_GW_STREAM_BATCH_ITEMS 256 /* entities per batch per channel */
+#define MP_GW_STREAM_FRAME_MAX 65536 /* bytes per frame */
+#define MP_GW_STREAM_CREDIT_MAX 64   /* outstanding credit per channel (and the default) */
+#define MP_GW_STREAM_PENDING_MAX                                                                   \
+    4096                               /* coalesced entities per session and channel; past         \
+                                          it the channel gets RESYNC_REQUIRED */
+#define MP_GW_STREAM_REPLAY_MAX 262144 /* journal deltas a RESUME / SUBSCRIBE replays at most */
+#define MP_GW_STREAM_UI_METRICS 32     /* distinct CLIENT_METRICS names kept */
+
+/* One journal delta encoded once: an upsert's entity object or a remove's id string. */
+typedef struct mp_gw_enc {
+    uint32_t refs;
+    uint32_t len;
+    uint64_t seq;
+    uint64_t hash; /* of (channel, id): coalescing key */
+    uint8_t channel, op, id_len;
+    mp_rm_id_t id;
+    char json[];
+} mp_gw_enc_t;
+
+/* Drops a reference; the last frees the record. NULL is ignored. */
+void mp_gw_enc_unref(mp_gw_enc_t *e);
+
+/* A session's pending changes on one channel: at most MP_GW_STREAM_PENDING_MAX entities,
+ * one record per entity (the newest), an open-addressing index rebuilt after a flush. */
+typedef struct mp_gw_coalesce {
+    mp_gw_enc_t **items;
+    uint32_t count, cap;
+    uint32_t *index; /* item index + 1, 0 empty; slots = 2 * cap (power of two) */
+    uint32_t slots;
+} mp_gw_coalesce_t;
+
+/* Puts e (reference taken) in place of the entity's older change. Returns 0, -ENOSPC
+ * past MP_GW_STREAM_PENDING_MAX, -ENOMEM. */
+int mp_gw_coalesce_put(mp_gw_coalesce_t *c, mp_gw_enc_t *e);
+
+/* Drops every pending change (keeps the memory). */
+void mp_gw_coalesce_clear(mp_gw_coalesce_t *c);
+
+/* Frees the memory. */
+void mp_gw_coalesce_dispose(mp_gw_coalesce_t *c);
+
+struct mp_gw_stream_session;
+
+typedef struct mp_gw_ui_metric {
+    char name[48];
+    double last;
+    double sum;
+    uint64_t samples;
+} mp_gw_ui_metric_t;
+
+typedef struct mp_gw_stream_hub {
+    const mp_gw_config_t *cfg;
+    mp_gw_regions_t *regions;
+    struct mp_gw_router *router;
+    h2o_loop_t *loop;
+    const uint8_t *key;    /* MP_GW_SESSION_KEY_LEN bytes */
+    uint32_t heartbeat_ms; /* HELLO heartbeat_interval_ms [15000] */
+    uint32_t identify_ms;  /* IDENTIFY/RESUME deadline [10000] */
+    size_t send_cap;       /* queued bytes per connection before close 4010 [4 MiB] */
+    struct mp_gw_stream_session *sessions; /* doubly linked */
+    uint32_t session_count;
+    bool draining;
+    /* journal follower */
+    uint64_t cursor;     /* newest journal seq fanned out; 0 before the first tick */
+    uint64_t rm_gen;     /* mapping the cursor belongs to */
+    mp_rm_marks_t marks; /* read at each tick: batch watermarks */
+    h2o_timeout_t tick_timeout;
+    h2o_timeout_entry_t tick_entry;
+    char frame[MP_GW_STREAM_FRAME_MAX + 1024];
+    /* counters */
+    uint64_t credit_exhausted_total, gap_events_total, resume_success_total, resume_fail_total;
+    uint64_t batches_total;
+    uint64_t closes_total[16]; /* [code - 4000] for the 40xx close codes */
+    uint64_t latency_ms_sum, latency_count;
+    mp_gw_ui_metric_t ui[MP_GW_STREAM_UI_METRICS];
+    unsigned ui_count;
+    uint64_t ui_reports_total;
+} mp_gw_stream_hub_t;
+
+/* Starts the follower's timer on loop (once serving). */
+void mp_gw_dispatch_start(mp_gw_stream_hub_t *h, h2o_loop_t *loop);
+
+/* Stops the timer. */
+void mp_gw_dispatch_stop(mp_gw_stream_hub_t *h);
+
+/* The journal seq the hub has fanned out up to (advancing it first when it never ran). */
+uint64_t mp_gw_dispatch_cursor(mp_gw_stream_hub_t *h);
+
+/* Replays the journal (from, hub cursor] of channel ch into session s's pending changes
+ * (encoding them for s alone: replays are rare). Returns 0; -ERANGE when from + 1 left
+ * the journal window; -E2BIG past MP_GW_STREAM_REPLAY_MAX deltas or when the pending
+ * map fills; -ENODEV without a read model. */
+int mp_gw_dispatch_replay(mp_gw_stream_hub_t *h, struct mp_gw_stream_session *s, unsigned ch,
+                          uint64_t from);
+
+/* Sends session s's pending batches of every channel now. ignore_credit: replay before
+ * RESUMED (no credit spent). */
+void mp_gw_dispatch_flush(mp_gw_stream_hub_t *h, struct mp_gw_stream_session *s,
+                          bool ignore_credit);
+
+/* Metrics writer: stream_v2_* and dashboard_stream_backlog, ui_* gauges. */
+int mp_gw_dispatch_metrics(void *ctx, mp_gw_body_t *out);
+
+#endif
