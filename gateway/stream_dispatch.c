@@ -269,6 +269,22 @@ static void resync_behind(mp_gw_stream_hub_t *h, uint64_t oldest)
     }
 }
 
+static void recent_clear(mp_gw_stream_hub_t *h)
+{
+    for (unsigned i = 0; i < MP_GW_STREAM_RECENT; i++) {
+        mp_gw_enc_unref(h->recent[i]);
+        h->recent[i] = NULL;
+    }
+}
+
+static void recent_keep(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
+{
+    mp_gw_enc_t **slot = &h->recent[e->seq & (MP_GW_STREAM_RECENT - 1)];
+    mp_gw_enc_unref(*slot);
+    e->refs++;
+    *slot = e;
+}
+
 static void follow(mp_gw_stream_hub_t *h)
 {
     const mp_rm_region_t *rm = mp_gw_regions_rm(h->regions, NULL);
@@ -278,6 +294,7 @@ static void follow(mp_gw_stream_hub_t *h)
     if (h->cursor == 0 || h->rm_gen != h->regions->rm_gen || newest < h->cursor) {
         /* First tick, or a new region (seqs restart): everyone following resyncs. */
         if (h->cursor != 0) resync_behind(h, UINT64_MAX);
+        recent_clear(h);
         h->cursor = newest;
         h->rm_gen = h->regions->rm_gen;
         return;
@@ -308,6 +325,7 @@ static void follow(mp_gw_stream_hub_t *h)
             h->latency_count++;
         }
         fan_out(h, e);
+        recent_keep(h, e);
         mp_gw_enc_unref(e);
     }
     /* Every following channel has now considered the journal up to the cursor, changes or
@@ -354,6 +372,7 @@ void mp_gw_dispatch_start(mp_gw_stream_hub_t *h, h2o_loop_t *loop)
 
 void mp_gw_dispatch_stop(mp_gw_stream_hub_t *h)
 {
+    recent_clear(h);
     if (!h->loop) return;
     if (h2o_timeout_is_linked(&h->tick_entry)) h2o_timeout_unlink(&h->tick_entry);
     h2o_timeout_dispose(h->loop, &h->tick_timeout);
@@ -379,12 +398,19 @@ int mp_gw_dispatch_replay(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsi
     if (until - from > MP_GW_STREAM_REPLAY_MAX) return -E2BIG;
     mp_rm_delta_t x;
     for (uint64_t seq = from + 1; seq <= until; seq++) {
-        int ret = mp_rm_journal_read(rm, seq, &x);
-        if (ret == -ERANGE) return -ERANGE;
-        if (ret || x.entry.channel != ch) continue;
-        if (x.entry.op != MP_OP_UPSERT && x.entry.op != MP_OP_REMOVE) continue;
-        mp_gw_enc_t *e = enc_create(&x);
-        if (!e) return -ENOMEM;
+        mp_gw_enc_t *e = h->recent[seq & (MP_GW_STREAM_RECENT - 1)];
+        int ret;
+        if (e && e->seq == seq) {
+            if (e->channel != ch) continue;
+            e->refs++; /* the follower encoded it: reuse its bytes */
+        } else {
+            ret = mp_rm_journal_read(rm, seq, &x);
+            if (ret == -ERANGE) return -ERANGE;
+            if (ret || x.entry.channel != ch) continue;
+            if (x.entry.op != MP_OP_UPSERT && x.entry.op != MP_OP_REMOVE) continue;
+            e = enc_create(&x);
+            if (!e) return -ENOMEM;
+        }
         ret = mp_gw_coalesce_put(&c->pending, e);
         mp_gw_enc_unref(e);
         if (ret) return ret == -ENOSPC ? -E2BIG : ret;

@@ -29,6 +29,7 @@
     4096                               /* coalesced entities per session and channel; past         \
                                           it the channel gets RESYNC_REQUIRED */
 #define MP_GW_STREAM_REPLAY_MAX 262144 /* journal deltas a RESUME / SUBSCRIBE replays at most */
+#define MP_GW_STREAM_RECENT 16384      /* newest encoded deltas kept for replays (power of 2) */
 #define MP_GW_STREAM_UI_METRICS 32     /* distinct CLIENT_METRICS names kept */
 
 /* One journal delta encoded once: an upsert's entity object or a remove's id string. */
@@ -89,6 +90,9 @@ typedef struct mp_gw_stream_hub {
     uint64_t cursor;     /* newest journal seq fanned out; 0 before the first tick */
     uint64_t rm_gen;     /* mapping the cursor belongs to */
     mp_rm_marks_t marks; /* read at each tick: batch watermarks */
+    /* recent[seq & (MP_GW_STREAM_RECENT - 1)]: the record of seq when its seq matches, so a
+     * replay of a recent range reuses the bytes encoded once by the follower */
+    mp_gw_enc_t *recent[MP_GW_STREAM_RECENT];
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick_entry;
     char frame[MP_GW_STREAM_FRAME_MAX + 1024];
@@ -105,14 +109,15 @@ typedef struct mp_gw_stream_hub {
 /* Starts the follower's timer on loop (once serving). */
 void mp_gw_dispatch_start(mp_gw_stream_hub_t *h, h2o_loop_t *loop);
 
-/* Stops the timer. */
+/* Stops the timer and drops the recent records. */
 void mp_gw_dispatch_stop(mp_gw_stream_hub_t *h);
 
 /* The journal seq the hub has fanned out up to (advancing it first when it never ran). */
 uint64_t mp_gw_dispatch_cursor(mp_gw_stream_hub_t *h);
 
 /* Replays the journal (from, hub cursor] of channel ch into session s's pending changes
- * (encoding them for s alone: replays are rare). Returns 0; -ERANGE when from + 1 left
+ * (records of the last MP_GW_STREAM_RECENT seqs are reused; older deltas are read and
+ * encoded for s alone: long replays are rare). Returns 0; -ERANGE when from + 1 left
  * the journal window; -E2BIG past MP_GW_STREAM_REPLAY_MAX deltas or when the pending
  * map fills; -ENODEV without a read model. */
 int mp_gw_dispatch_replay(mp_gw_stream_hub_t *h, struct mp_gw_stream_session *s, unsigned ch,
