@@ -1,5 +1,6 @@
 /* mempulse-gateway: parses options and signals, then runs the HTTP server. */
 #include "common/log.h"
+#include "common/opts.h"
 #include "gateway/config.h"
 #include "gateway/server.h"
 
@@ -11,12 +12,6 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -144,10 +139,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    mp_opts_stop_on_signals(&stop_requested);
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-write is an EPIPE, not a death */
     return mp_gw_server_run(&cfg, &stop_requested);
 }

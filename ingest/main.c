@@ -1,5 +1,6 @@
 /* mempulse-ingest: parses options and signals, then hands over to the ingest loop. */
 #include "common/log.h"
+#include "common/opts.h"
 #include "ingest/ingest_loop.h"
 
 #include <errno.h>
@@ -10,12 +11,6 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -38,20 +33,6 @@ static void usage(FILE *out)
             "  --chain-id N        chain id for sources that do not carry one (default 1)\n"
             "  --max-seq N         stop (exit 0) once seq N is published, also across restarts\n"
             "  --reinit            recreate the events region if its layout or size differs\n");
-}
-
-/* Parses a non-negative number; the whole argument must be consumed. */
-static int parse_num(const char *opt, const char *arg, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    if (errno || end == arg || *end || v < 0 || v > max) {
-        mp_log("invalid value '%s' for --%s", arg, opt);
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -83,7 +64,7 @@ int main(int argc, char **argv)
         case 'i': cfg.instance = optarg; break;
         case 's': cfg.source = optarg; break;
         case 'r':
-            if (parse_num("rate", optarg, 100e6, &v)) return 2;
+            if (mp_opts_number("rate", optarg, 0, 100e6, &v)) return 2;
             cfg.rate = (uint32_t)v;
             break;
         case 'S': {
@@ -97,10 +78,10 @@ int main(int argc, char **argv)
             break;
         }
         case 'd':
-            if (parse_num("duration", optarg, 1e9, &cfg.duration_s)) return 2;
+            if (mp_opts_number("duration", optarg, 0, 1e9, &cfg.duration_s)) return 2;
             break;
         case 'm':
-            if (parse_num("ring-mb", optarg, 1 << 20, &v)) return 2;
+            if (mp_opts_number("ring-mb", optarg, 0, 1 << 20, &v)) return 2;
             cfg.ring_bytes = (uint64_t)v << 20;
             if (!cfg.ring_bytes) {
                 mp_log("--ring-mb must be at least 1");
@@ -108,23 +89,23 @@ int main(int argc, char **argv)
             }
             break;
         case 'l':
-            if (parse_num("lag-timeout", optarg, 86400, &v)) return 2;
+            if (mp_opts_number("lag-timeout", optarg, 0, 86400, &v)) return 2;
             cfg.lag_timeout_ns = (uint64_t)(v * 1e9);
             break;
         case 'x':
-            if (parse_num("speed", optarg, 1e6, &cfg.speed)) return 2;
+            if (mp_opts_number("speed", optarg, 0, 1e6, &cfg.speed)) return 2;
             break;
         case 't':
-            if (parse_num("start-time-ms", optarg, 1e14, &v)) return 2;
+            if (mp_opts_number("start-time-ms", optarg, 0, 1e14, &v)) return 2;
             cfg.start_unix_ns = (uint64_t)v * 1000000ull;
             break;
         case 'c':
-            if (parse_num("chain-id", optarg, 1e15, &v)) return 2;
+            if (mp_opts_number("chain-id", optarg, 0, 1e15, &v)) return 2;
             cfg.chain_id = (uint64_t)v;
             break;
         case 'R': cfg.reinit = true; break;
         case 'M':
-            if (parse_num("max-seq", optarg, 1e18, &v)) return 2;
+            if (mp_opts_number("max-seq", optarg, 0, 1e18, &v)) return 2;
             cfg.max_seq = (uint64_t)v;
             break;
         case 'h': usage(stdout); return 0;
@@ -136,10 +117,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    mp_opts_stop_on_signals(&stop_requested);
     signal(SIGPIPE, SIG_IGN);
     return mp_ingest_run(&cfg, &stop_requested);
 }

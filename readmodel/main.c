@@ -1,20 +1,14 @@
 /* mempulse-readmodel: parses options and signals, then runs the apply loop. */
 #include "common/log.h"
+#include "common/opts.h"
 #include "readmodel/rm_loop.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -33,19 +27,6 @@ static void usage(FILE *out)
             "  --opportunities N      (1024)\n"
             "  --journal N            deltas kept, power of two (262144)\n"
             "  --journal-mb M         entity bytes kept, power of two (64)\n");
-}
-
-static int num(const char *opt, const char *arg, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    if (errno || end == arg || *end || v < lo || v > hi) {
-        mp_log("invalid value '%s' for --%s (%g..%g)", arg, opt, lo, hi);
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -68,18 +49,18 @@ int main(int argc, char **argv)
         switch (c) {
         case 'i': cfg.instance = optarg; break;
         case 'R': cfg.reinit = true; break;
-        case 'd': if (num("duration", optarg, 0, 1e9, &cfg.duration_s)) return 2; break;
-        case 'w': if (num("wait-events", optarg, 0, 86400, &cfg.wait_events_s)) return 2; break;
-        case 't': if (num("tx-ring", optarg, 16, 1 << 20, &v)) return 2; cfg.caps.tx_ring = (uint32_t)v; break;
-        case 'D': if (num("details", optarg, 16, 1 << 24, &v)) return 2; cfg.caps.detail = (uint32_t)v; break;
-        case 'T': if (num("detail-ttl", optarg, 1, 86400 * 7, &v)) return 2;
+        case 'd': if (mp_opts_number("duration", optarg, 0, 1e9, &cfg.duration_s)) return 2; break;
+        case 'w': if (mp_opts_number("wait-events", optarg, 0, 86400, &cfg.wait_events_s)) return 2; break;
+        case 't': if (mp_opts_number("tx-ring", optarg, 16, 1 << 20, &v)) return 2; cfg.caps.tx_ring = (uint32_t)v; break;
+        case 'D': if (mp_opts_number("details", optarg, 16, 1 << 24, &v)) return 2; cfg.caps.detail = (uint32_t)v; break;
+        case 'T': if (mp_opts_number("detail-ttl", optarg, 1, 86400 * 7, &v)) return 2;
             cfg.caps.detail_ttl_ns = (uint64_t)(v * 1e9);
             break;
-        case 'I': if (num("input-mb", optarg, 1, 4096, &v)) return 2; cfg.caps.input_bytes = (uint64_t)v << 20; break;
-        case 'f': if (num("feature-recent", optarg, 16, 1 << 20, &v)) return 2; cfg.caps.feature_recent = (uint32_t)v; break;
-        case 'o': if (num("opportunities", optarg, 16, 1 << 20, &v)) return 2; cfg.caps.opportunity = (uint32_t)v; break;
-        case 'j': if (num("journal", optarg, 1024, 1 << 26, &v)) return 2; cfg.caps.journal = (uint32_t)v; break;
-        case 'J': if (num("journal-mb", optarg, 1, 4096, &v)) return 2; cfg.caps.journal_bytes = (uint64_t)v << 20; break;
+        case 'I': if (mp_opts_number("input-mb", optarg, 1, 4096, &v)) return 2; cfg.caps.input_bytes = (uint64_t)v << 20; break;
+        case 'f': if (mp_opts_number("feature-recent", optarg, 16, 1 << 20, &v)) return 2; cfg.caps.feature_recent = (uint32_t)v; break;
+        case 'o': if (mp_opts_number("opportunities", optarg, 16, 1 << 20, &v)) return 2; cfg.caps.opportunity = (uint32_t)v; break;
+        case 'j': if (mp_opts_number("journal", optarg, 1024, 1 << 26, &v)) return 2; cfg.caps.journal = (uint32_t)v; break;
+        case 'J': if (mp_opts_number("journal-mb", optarg, 1, 4096, &v)) return 2; cfg.caps.journal_bytes = (uint64_t)v << 20; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -93,9 +74,6 @@ int main(int argc, char **argv)
         mp_log("%s", err);
         return 2;
     }
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    mp_opts_stop_on_signals(&stop_requested);
     return mp_rm_run(&cfg, &stop_requested);
 }
