@@ -33,14 +33,6 @@ static inline void mp_seqlock_write_end(mp_seqlock_t *sl)
     atomic_store_explicit(sl, s + 1, memory_order_release);
 }
 
-/* Recovery after a crash: whatever the count was (odd if the writer died mid-write),
- * make it even and larger, so no reader can match a value it saw before the restore. */
-static inline void mp_seqlock_bump(mp_seqlock_t *sl)
-{
-    uint32_t s = atomic_load_explicit(sl, memory_order_relaxed);
-    atomic_store_explicit(sl, (s | 1) + 1, memory_order_release);
-}
-
 static inline uint32_t mp_seqlock_read_begin(const mp_seqlock_t *sl)
 {
     return atomic_load_explicit(sl, memory_order_acquire);

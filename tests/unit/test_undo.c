@@ -112,8 +112,7 @@ Test(undo, rollback_moves_seqlock_past_every_seen_value)
 }
 
 /* Batch k writes bytes derived from k over a few ranges and stores k at offset 0. */
-static void apply_batch(uint8_t *region, uint64_t k, int (*write)(void *, uint64_t, const void *, uint32_t),
-                        void *ctx)
+static void apply_batch(uint64_t k, int (*write)(void *, uint64_t, const void *, uint32_t), void *ctx)
 {
     uint64_t x = k * 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < 8; i++) {
@@ -126,7 +125,6 @@ static void apply_batch(uint8_t *region, uint64_t k, int (*write)(void *, uint64
         write(ctx, off, buf, len);
     }
     write(ctx, 0, &k, sizeof k);
-    (void)region;
 }
 
 static int write_plain(void *ctx, uint64_t off, const void *src, uint32_t len)
@@ -152,7 +150,7 @@ Test(undo, random_sigkill_always_recovers_to_last_commit, .timeout = 60)
             memcpy(&k, s->region, sizeof k);
             for (;;) {
                 mp_undo_begin(&s->log);
-                apply_batch(s->region, ++k, write_logged, s);
+                apply_batch(++k, write_logged, s);
                 mp_undo_commit(&s->log);
             }
         }
@@ -164,7 +162,7 @@ Test(undo, random_sigkill_always_recovers_to_last_commit, .timeout = 60)
         memcpy(&committed, s->region, sizeof committed);
         static uint8_t expect[REGION];
         memset(expect, 0, sizeof expect);
-        for (uint64_t k = 1; k <= committed; k++) apply_batch(expect, k, write_plain, expect);
+        for (uint64_t k = 1; k <= committed; k++) apply_batch(k, write_plain, expect);
         cr_assert_eq(memcmp(expect, s->region, REGION), 0, "round %d: region differs from batch %lu",
                      round, (unsigned long)committed);
     }
