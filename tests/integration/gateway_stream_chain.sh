@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# stream-v2 (SPEC 4.2) under load: (a) one client on every channel follows a 5000 tx/s
+# synthetic ingest for at least 100,000 deltas with an unbroken prev_seq chain per channel,
+# and once ingest stops its state equals `mempulse-shm dump` (ids and seqs); (b) with a
+# 1024-delta journal, a client held at credit 0 on tx.main past the journal window gets
+# RESYNC_REQUIRED {channel, since_seq}, and the client rule (snapshot-v2 since since_seq,
+# then SUBSCRIBE from its snapshot_seq) yields SUBSCRIBED and a chain from that position;
+# (c) UNSUBSCRIBE mid-stream: UNSUBSCRIBED, then no batch on that channel until SUBSCRIBE.
+# Needs node (Debian's nodejs) and the `ws` package, installed into $WORK at test time.
+. "$(dirname "$0")/lib.bash"
+
+BIN_RM="$BUILD/readmodel/mempulse-readmodel"
+BIN_GW="$BUILD/gateway/mempulse-gateway"
+CLIENT="$(cd "$(dirname "$0")" && pwd)/gateway_stream_chain_client.js"
+MIN_DELTAS=${MIN_DELTAS:-100000}
+[ -x "$BIN_GW" ] || fail "missing $BIN_GW (build first)"
+[ -x "$BIN_RM" ] || fail "missing $BIN_RM (build first)"
+command -v node >/dev/null || fail "node is not installed (apt-get install nodejs)"
+npm install --silent --prefix "$WORK/npm" ws@8 >"$WORK/npm.log" 2>&1 || fail "npm install ws: $(tail -3 "$WORK/npm.log")"
+export NODE_PATH="$WORK/npm/node_modules"
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+healthy() { python3 -c 'import sys,urllib.request; urllib.request.urlopen("http://127.0.0.1:%s/readyz" % sys.argv[1], timeout=2)' "$1"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
+# start_stack INST RATE SEED PORT [READMODEL ARGS...]: ingest, readmodel and one gateway on
+# a private instance; sets INGEST_PID.
+start_stack() {
+    local inst=$1 rate=$2 seed=$3 port=$4
+    shift 4
+    "$BIN_INGEST" --instance "$inst" --source synthetic --rate "$rate" --seed "$seed" 2>"$WORK/$inst.ingest.log" &
+    INGEST_PID=$!
+    track $INGEST_PID
+    wait_until 10 test -e "/dev/shm/mempulse.$inst.events" || fail "ingest ($inst) created no events region"
+    "$BIN_RM" --instance "$inst" "$@" 2>"$WORK/$inst.rm.log" &
+    track $!
+    "$BIN_GW" --instance "$inst" --listen "127.0.0.1:$port" --static '' 2>"$WORK/$inst.gw.log" &
+    track $!
+    wait_until 20 healthy "$port" || fail "gateway ($inst) not ready: $(cat "$WORK/$inst.gw.log")"
+}
+
+# ---- (a) a long chain at a high rate, then state == dump ----------------------------------
+PORT=$(free_port)
+start_stack "$INSTANCE" 5000 11 "$PORT" --journal 262144 --journal-mb 64
+ingest_a=$INGEST_PID
+CLIENT_TIMEOUT_MS=150000 timeout 160 node "$CLIENT" follow "$PORT" "$MIN_DELTAS" 90 \
+    "$WORK/state.json" "$WORK/reached" "$WORK/stop" >"$WORK/follow.out" 2>&1 &
+follower=$!
+track $follower
+wait_until 95 test -e "$WORK/reached" || fail "follower: $(cat "$WORK/follow.out")"
+
+# ---- (b) and (c) on a second instance with a small journal, while (a)'s client waits ------
+INST_B="$INSTANCE-small"
+PORT_B=$(free_port)
+start_stack "$INST_B" 2000 12 "$PORT_B" --journal 1024 --journal-mb 1
+out=$(CLIENT_TIMEOUT_MS=60000 timeout 70 node "$CLIENT" resync "$PORT_B" "$BIN_SHM" "$INST_B") ||
+    fail "RESYNC_REQUIRED: $out"
+echo "resync: $out"
+out=$(CLIENT_TIMEOUT_MS=60000 timeout 70 node "$CLIENT" subscribe "$PORT_B") || fail "SUBSCRIBE/UNSUBSCRIBE: $out"
+echo "subscribe: $out"
+
+# ---- (a) continued: ingest stops; once the journal is still the state must equal the dump -
+kill -TERM $ingest_a
+wait_until 20 exited $ingest_a || fail "ingest did not exit after SIGTERM"
+touch "$WORK/stop"
+wait $follower || fail "follower: $(cat "$WORK/follow.out")"
+echo "follow: $(cat "$WORK/follow.out")"
+python3 - "$WORK/follow.out" "$MIN_DELTAS" <<'PY' || fail "follow: $(cat "$WORK/follow.out")"
+import json, sys
+r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+assert r["ok"] and r["deltas"] >= int(sys.argv[2]), r
+PY
+python3 - "$BIN_SHM" "$INSTANCE" "$WORK/state.json" <<'PY' || fail "stream state differs from the dump"
+import json, subprocess, sys
+shm, inst, out = sys.argv[1:4]
+got = json.load(open(out))
+bad = 0
+for ch, st in got.items():
+    d = json.loads(subprocess.check_output([shm, "dump", ch, "--json", "--instance", inst]))
+    want = {e["id"]: e["seq"] for e in d["items"]}
+    if want != st:
+        bad += 1
+        diff = [k for k in set(want) & set(st) if want[k] != st[k]]
+        print(ch, "dump", len(want), "stream", len(st), "missing", len(set(want) - set(st)),
+              "extra", len(set(st) - set(want)), "seq differs", len(diff))
+sys.exit(1 if bad else 0)
+PY
+for log in "$WORK"/*.gw.log "$WORK"/*.rm.log "$WORK"/*.ingest.log; do
+    if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$log"; then fail "sanitizer report in $log: $(grep -m3 -E 'Sanitizer|runtime error' "$log")"; fi
+done
+pass "100k-delta chain == dump, RESYNC_REQUIRED + client rule, SUBSCRIBE/UNSUBSCRIBE"

@@ -1,0 +1,301 @@
+// stream-v2 client for gateway_stream_chain.sh (plain Node.js + the `ws` package, found
+// through NODE_PATH): a long prev_seq chain at a high rate, RESYNC_REQUIRED and the client
+// rule that recovers from it, SUBSCRIBE / UNSUBSCRIBE mid-stream.
+// Usage: node gateway_stream_chain_client.js SCENARIO PORT [ARGS...]
+// Prints one JSON line of findings; exits 0 when the scenario's checks hold, 1 otherwise.
+'use strict';
+const WebSocket = require('ws');
+const http = require('http');
+const fs = require('fs');
+const { execFileSync } = require('child_process');
+
+const [scenario, port, ...args] = process.argv.slice(2);
+const URL = `ws://127.0.0.1:${port}/dashboard/stream-v2`;
+const CHANNELS = ['tx.main', 'feature.main', 'opportunity.main', 'chain.main', 'market.main'];
+
+function done(ok, info) {
+  console.log(JSON.stringify(Object.assign({ scenario, ok }, info)));
+  process.exit(ok ? 0 : 1);
+}
+function fail(msg, info) { done(false, Object.assign({ error: msg }, info || {})); }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function getJson(path) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path }, (res) => {
+      let b = '';
+      res.on('data', (c) => { b += c; });
+      res.on('end', () => { try { resolve(JSON.parse(b)); } catch (e) { reject(e); } });
+    }).on('error', reject);
+  });
+}
+
+// Opens a connection and waits for HELLO; resolves with {ws, hello, next(ms)}. next gives
+// the next message, null once the socket closed, undefined on timeout.
+function open() {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(URL);
+    const c = { ws, queue: [], waiters: [], close: null };
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      m.rx_ms = Date.now();
+      if (c.waiters.length) c.waiters.shift()(m); else c.queue.push(m);
+    });
+    ws.on('close', (code) => {
+      c.close = code;
+      while (c.waiters.length) c.waiters.shift()(null);
+    });
+    ws.on('error', (e) => reject(e));
+    c.next = (ms) => new Promise((res) => {
+      if (c.queue.length) return res(c.queue.shift());
+      if (c.close !== null) return res(null);
+      const f = (m) => { clearTimeout(t); res(m); };
+      const t = setTimeout(() => { c.waiters.splice(c.waiters.indexOf(f), 1); res(undefined); }, ms);
+      c.waiters.push(f);
+    });
+    ws.on('open', async () => {
+      const hello = await c.next(5000);
+      if (!hello || hello.op !== 'HELLO') return reject(new Error('no HELLO: ' + JSON.stringify(hello)));
+      c.hello = hello;
+      resolve(c);
+    });
+    ws.on('unexpected-response', (req, res) => reject(new Error('HTTP ' + res.statusCode)));
+  });
+}
+const send = (c, m) => c.ws.send(JSON.stringify(m));
+
+// Waits for a DISPATCH of `type`, passing every other frame to onOther (which may fail).
+async function expectDispatch(c, type, ms, onOther) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    const m = left > 0 ? await c.next(left) : undefined;
+    if (!m) fail('no ' + type, { got: m, close: c.close });
+    if (m.op === 'DISPATCH' && m.type === type) return m;
+    if (onOther) onOther(m); else if (m.op !== 'HEARTBEAT_ACK') fail('unexpected before ' + type, { m });
+  }
+}
+
+// Per-channel chain checker: prev_seq must equal the last seq (or position), seq > prev_seq.
+function chain(positions) {
+  const last = Object.assign({}, positions);
+  const counts = { batches: 0, deltas: 0 };
+  return {
+    last, counts,
+    check(m) {
+      if (!(m.channel in last)) fail('batch on a channel not followed', { channel: m.channel, seq: m.seq });
+      if (m.prev_seq !== last[m.channel])
+        fail('prev_seq gap', { channel: m.channel, prev_seq: m.prev_seq, last: last[m.channel], seq: m.seq });
+      if (!(m.seq > m.prev_seq)) fail('seq not after prev_seq', { channel: m.channel, seq: m.seq, prev_seq: m.prev_seq });
+      last[m.channel] = m.seq;
+      counts.batches++;
+      counts.deltas += m.patch.upsert.length + m.patch.remove.length;
+    },
+  };
+}
+
+// ---- follow: one client on every channel until MIN deltas, then state == dump -----------
+async function follow() {
+  const [minDeltas, deadlineS, outFile, reachedFile, stopFile] = args;
+  const snap = await getJson('/dashboard/snapshot-v2?channels=' + CHANNELS.join(','));
+  const state = {}; const used = {};
+  for (const ch of CHANNELS) {
+    state[ch] = new Map();
+    const sec = snap.channels[ch];
+    for (const e of [].concat(sec.items || [], sec.top || [], sec.recent || [])) state[ch].set(e.id, e.seq);
+    used[ch] = 0;
+  }
+  const c = await open();
+  send(c, { op: 'IDENTIFY', subscriptions: CHANNELS, snapshot_seq: snap.snapshot_seq });
+  const ready = await expectDispatch(c, 'READY', 5000);
+  for (const ch of CHANNELS)
+    if (ready.positions[ch] !== snap.snapshot_seq) fail('READY position', { ch, ready: ready.positions });
+  const k = chain(ready.positions);
+  const deadline = Date.now() + Number(deadlineS) * 1000;
+  let reached = false, lastBatchAt = Date.now(), lastCredit = Date.now(), lastBeat = Date.now();
+  for (;;) {
+    const m = await c.next(100);
+    if (m === null) fail('connection closed', { close: c.close, counts: k.counts });
+    if (m && m.op === 'DISPATCH' && m.type === 'DELTA_BATCH') {
+      k.check(m);
+      const st = state[m.channel];
+      for (const u of m.patch.upsert) {
+        if (u.seq > m.seq) fail('upsert newer than its batch seq', { u: u.seq, seq: m.seq });
+        if (!st.has(u.id) || u.seq > st.get(u.id)) st.set(u.id, u.seq);
+      }
+      for (const id of m.patch.remove) if (!st.has(id) || st.get(id) <= m.seq) st.delete(id);
+      used[m.channel]++;
+      lastBatchAt = Date.now();
+    } else if (m && m.op !== 'HEARTBEAT_ACK') {
+      fail('unexpected frame', { m, counts: k.counts });
+    }
+    const now = Date.now();
+    // Replenish what was spent once a second (the gateway allows 120 client messages a
+    // minute); at most 20 batches a second per channel, so credit stays near the cap of 64.
+    if (now - lastCredit > 1000) {
+      const cc = {};
+      for (const ch of CHANNELS) { if (used[ch]) cc[ch] = used[ch]; used[ch] = 0; }
+      if (Object.keys(cc).length) send(c, { op: 'CREDIT', channel_credit: cc });
+      lastCredit = now;
+    }
+    if (now - lastBeat > 5000) { send(c, { op: 'HEARTBEAT', last_seq: Math.max(...Object.values(k.last)) }); lastBeat = now; }
+    if (!reached && k.counts.deltas >= Number(minDeltas)) {
+      reached = true;
+      fs.writeFileSync(reachedFile, String(k.counts.deltas));
+    }
+    if (!reached && now > deadline) fail('too few deltas before the deadline', { counts: k.counts });
+    if (reached && fs.existsSync(stopFile) && now - lastBatchAt > 2000) break;
+  }
+  const out = {};
+  for (const ch of CHANNELS) out[ch] = Object.fromEntries(state[ch]);
+  fs.writeFileSync(outFile, JSON.stringify(out));
+  done(true, Object.assign({}, k.counts, { last: k.last }));
+}
+
+// ---- resync: credit 0 on tx.main until the window moved past, then the client rule -----
+function oldestJournalSeq(shm, instance) {
+  const info = JSON.parse(execFileSync(shm, ['info', '--json', '--instance', instance]).toString());
+  return info.readmodel.oldest_journal_seq;
+}
+
+async function resync() {
+  const [shm, instance] = args;
+  const c = await open();
+  send(c, { op: 'IDENTIFY', subscriptions: ['tx.main'], credit: { 'tx.main': 0 } });
+  const ready = await expectDispatch(c, 'READY', 5000);
+  const pos = ready.positions['tx.main'];
+  if (typeof pos !== 'number') fail('READY without a tx.main position', { ready });
+  let resyncMsg = null;
+  const watch = (m) => {
+    if (m.op === 'DISPATCH' && m.type === 'DELTA_BATCH') fail('batch sent without credit', { seq: m.seq });
+    if (m.op === 'DISPATCH' && m.type === 'RESYNC_REQUIRED') {
+      if (resyncMsg) fail('second RESYNC_REQUIRED', { m });
+      resyncMsg = m;
+      return;
+    }
+    if (m.op !== 'HEARTBEAT_ACK') fail('unexpected frame while held', { m });
+  };
+  // Hold until the journal window has moved past the client's position (deadline 20 s).
+  let oldest = 0;
+  const t0hold = Date.now();
+  for (const t0 = Date.now(); ; ) {
+    oldest = oldestJournalSeq(shm, instance);
+    if (oldest > pos + 1) break;
+    if (Date.now() - t0 > 20000) fail('journal window did not move', { pos, oldest });
+    const m = await c.next(100);
+    if (m === null) fail('closed while held', { close: c.close });
+    if (m) watch(m);
+  }
+  // This gateway keeps a held channel's changes coalesced per entity in memory, so a
+  // position behind the journal window alone does not end the hold: RESYNC_REQUIRED comes
+  // once that backlog passes its cap (MP_GW_STREAM_PENDING_MAX entities), credit 0 or not.
+  // Keep holding until it arrives; no DELTA_BATCH may come before it.
+  const t1 = Date.now();
+  while (!resyncMsg) {
+    if (Date.now() - t1 > 20000) fail('no RESYNC_REQUIRED', { pos, oldest });
+    const m = await c.next(200);
+    if (m === null) fail('closed waiting for RESYNC_REQUIRED', { close: c.close });
+    if (m) watch(m);
+  }
+  if (resyncMsg.channel !== 'tx.main' || resyncMsg.since_seq !== pos)
+    fail('RESYNC_REQUIRED fields', { resyncMsg, pos });
+  // CREDIT now: the channel is paused, nothing arrives on it until the client rule's SUBSCRIBE.
+  send(c, { op: 'CREDIT', channel_credit: { 'tx.main': 64 } });
+  for (const t2 = Date.now(); Date.now() - t2 < 500; ) {
+    const m = await c.next(100);
+    if (m === null) fail('closed after RESYNC_REQUIRED', { close: c.close });
+    if (m && m.op === 'DISPATCH' && m.type === 'DELTA_BATCH') fail('batch on a paused channel', { seq: m.seq });
+    if (m && m.op !== 'HEARTBEAT_ACK') fail('unexpected frame after RESYNC_REQUIRED', { m });
+  }
+  // Client rule: snapshot since since_seq (out of the window: full), then SUBSCRIBE from
+  // its snapshot_seq. The window is short at this rate; a new RESYNC_REQUIRED for the
+  // SUBSCRIBE position restarts the rule (bounded attempts).
+  let since = resyncMsg.since_seq, attempts = 0, sub = null, snapSeq = 0;
+  while (!sub) {
+    if (++attempts > 5) fail('client rule did not converge', { attempts });
+    const snap = await getJson('/dashboard/snapshot-v2?channels=tx.main&since_seq=' + since);
+    if (attempts === 1 && snap.mode !== 'full') fail('snapshot since an out-of-window seq is not full', { mode: snap.mode });
+    if (!snap.channels || !snap.channels['tx.main']) fail('snapshot lacks tx.main', { keys: Object.keys(snap) });
+    snapSeq = snap.snapshot_seq;
+    send(c, { op: 'SUBSCRIBE', channels: ['tx.main'], since_seq: snapSeq });
+    const s = await expectDispatch(c, 'SUBSCRIBED', 5000);
+    if (JSON.stringify(s.channels) !== '["tx.main"]' || s.positions['tx.main'] !== snapSeq)
+      fail('SUBSCRIBED fields', { s, snapSeq });
+    // A RESYNC_REQUIRED, if any, directly follows SUBSCRIBED.
+    const m = await c.next(300);
+    if (m === null) fail('closed after SUBSCRIBED', { close: c.close });
+    if (m && m.op === 'DISPATCH' && m.type === 'RESYNC_REQUIRED') { since = m.since_seq; continue; }
+    if (m) c.queue.unshift(m);
+    sub = s;
+  }
+  const k = chain({ 'tx.main': snapSeq });
+  let lastCredit = Date.now(), used = 0;
+  while (k.counts.batches < 20) {
+    const m = await c.next(5000);
+    if (!m) fail('no batches after SUBSCRIBE', { got: m, counts: k.counts });
+    if (m.op === 'DISPATCH' && m.type === 'DELTA_BATCH') { k.check(m); used++; }
+    else if (m.op !== 'HEARTBEAT_ACK') fail('unexpected frame after SUBSCRIBE', { m });
+    if (Date.now() - lastCredit > 1000 && used) { send(c, { op: 'CREDIT', channel_credit: { 'tx.main': used } }); used = 0; lastCredit = Date.now(); }
+  }
+  done(true, { pos, oldest, resync_after_ms: resyncMsg.rx_ms - t0hold, since_seq: resyncMsg.since_seq, attempts, snapshot_seq: snapSeq, counts: k.counts });
+}
+
+// ---- subscribe: UNSUBSCRIBE tx.main mid-stream, then SUBSCRIBE it again -------------------
+async function subscribe() {
+  const c = await open();
+  send(c, { op: 'IDENTIFY', subscriptions: CHANNELS });
+  const ready = await expectDispatch(c, 'READY', 5000);
+  const k = chain(ready.positions);
+  const spent = {};
+  let lastCredit = Date.now();
+  const onBatch = (m) => {
+    if (m.op === 'DISPATCH' && m.type === 'DELTA_BATCH') {
+      k.check(m);
+      spent[m.channel] = (spent[m.channel] || 0) + 1;
+      if (Date.now() - lastCredit > 1000) {
+        send(c, { op: 'CREDIT', channel_credit: Object.assign({}, spent) });
+        for (const ch in spent) delete spent[ch];
+        lastCredit = Date.now();
+      }
+      return;
+    }
+    if (m.op !== 'HEARTBEAT_ACK') fail('unexpected frame', { m });
+  };
+  let tx = 0;
+  for (const t0 = Date.now(); tx < 3; ) {
+    if (Date.now() - t0 > 10000) fail('no tx.main batches', { counts: k.counts });
+    const m = await c.next(1000);
+    if (m === null) fail('closed', { close: c.close });
+    if (m) { onBatch(m); if (m.channel === 'tx.main') tx++; }
+  }
+  send(c, { op: 'UNSUBSCRIBE', channels: ['tx.main'] });
+  const u = await expectDispatch(c, 'UNSUBSCRIBED', 5000, onBatch);
+  if (JSON.stringify(u.channels) !== '["tx.main"]') fail('UNSUBSCRIBED fields', { u });
+  // Frames are ordered: after UNSUBSCRIBED no tx.main batch, while other channels go on.
+  delete k.last['tx.main'];
+  const before = k.counts.batches;
+  for (const t1 = Date.now(); Date.now() - t1 < 1500; ) {
+    const m = await c.next(100);
+    if (m === null) fail('closed after UNSUBSCRIBE', { close: c.close });
+    if (m) onBatch(m); // a tx.main batch fails: the channel is no longer followed
+  }
+  const others = k.counts.batches - before;
+  send(c, { op: 'SUBSCRIBE', channels: ['tx.main'] });
+  const s = await expectDispatch(c, 'SUBSCRIBED', 5000, onBatch);
+  const p = s.positions && s.positions['tx.main'];
+  if (typeof p !== 'number' || JSON.stringify(s.channels) !== '["tx.main"]') fail('SUBSCRIBED fields', { s });
+  k.last['tx.main'] = p;
+  tx = 0;
+  for (const t2 = Date.now(); tx < 3; ) {
+    if (Date.now() - t2 > 10000) fail('no tx.main batches after SUBSCRIBE', { counts: k.counts });
+    const m = await c.next(1000);
+    if (m === null) fail('closed', { close: c.close });
+    if (m) { onBatch(m); if (m.channel === 'tx.main') tx++; }
+  }
+  done(true, { others_while_unsubscribed: others, subscribed_at: p, counts: k.counts });
+}
+
+const scenarios = { follow, resync, subscribe };
+if (!scenarios[scenario]) fail('unknown scenario');
+setTimeout(() => fail('scenario timed out'), Number(process.env.CLIENT_TIMEOUT_MS || 150000)).unref();
+scenarios[scenario]().catch((e) => fail(String(e && e.stack || e)));
