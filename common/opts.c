@@ -35,3 +35,17 @@ int mp_opts_number(const char *opt, const char *arg, double lo, double hi, doubl
     *out = v;
     return 0;
 }
+
+int mp_opts_uint(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
+        mp_log("invalid value '%s' for --%s (%llu..%llu)", arg, opt, (unsigned long long)lo,
+               (unsigned long long)hi);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}

@@ -36,20 +36,6 @@ static void usage(FILE *out)
             "  --body-budget-mb N     response bodies held at once, cache included (512)\n");
 }
 
-static int num(const char *opt, const char *arg, unsigned long long lo, unsigned long long hi,
-               unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
-        mp_log("invalid value '%s' for --%s (%llu..%llu)", arg, opt, lo, hi);
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     mp_log_init("mempulse-gateway");
@@ -73,7 +59,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *token_file = NULL;
-    unsigned long long v;
+    uint64_t v;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -89,35 +75,35 @@ int main(int argc, char **argv)
             cfg.origins[cfg.origin_count++] = optarg;
             break;
         case 'H':
-            if (num("header-timeout-ms", optarg, 100, 600000, &v)) return 2;
+            if (mp_opts_uint("header-timeout-ms", optarg, 100, 600000, &v)) return 2;
             cfg.header_timeout_ms = (uint32_t)v;
             break;
         case 'W':
-            if (num("write-timeout-ms", optarg, 100, 3600000, &v)) return 2;
+            if (mp_opts_uint("write-timeout-ms", optarg, 100, 3600000, &v)) return 2;
             cfg.write_timeout_ms = (uint32_t)v;
             break;
         case 'D':
-            if (num("drain-timeout-ms", optarg, 0, 600000, &v)) return 2;
+            if (mp_opts_uint("drain-timeout-ms", optarg, 0, 600000, &v)) return 2;
             cfg.drain_timeout_ms = (uint32_t)v;
             break;
         case 'R':
-            if (num("ready-heartbeat-ms", optarg, 100, 600000, &v)) return 2;
+            if (mp_opts_uint("ready-heartbeat-ms", optarg, 100, 600000, &v)) return 2;
             cfg.ready_heartbeat_ms = (uint32_t)v;
             break;
         case 'c':
-            if (num("max-conns", optarg, 1, 1000000, &v)) return 2;
+            if (mp_opts_uint("max-conns", optarg, 1, 1000000, &v)) return 2;
             cfg.max_conns = (uint32_t)v;
             break;
         case 'C':
-            if (num("coalesce-ms", optarg, 0, 60000, &v)) return 2;
+            if (mp_opts_uint("coalesce-ms", optarg, 0, 60000, &v)) return 2;
             cfg.coalesce_ms = (uint32_t)v;
             break;
         case 'B':
-            if (num("max-body-mb", optarg, 1, 2048, &v)) return 2;
+            if (mp_opts_uint("max-body-mb", optarg, 1, 2048, &v)) return 2;
             cfg.max_body_bytes = v << 20;
             break;
         case 'G':
-            if (num("body-budget-mb", optarg, 1, 65536, &v)) return 2;
+            if (mp_opts_uint("body-budget-mb", optarg, 1, 65536, &v)) return 2;
             cfg.body_budget_bytes = v << 20;
             break;
         case 'h': usage(stdout); return 0;

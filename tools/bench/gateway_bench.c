@@ -5,6 +5,7 @@
  * ratio=..` for the 20 tx/s phase. */
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/opts.h"
 #include "tools/bench/http_load.h"
 
 #include <arpa/inet.h>
@@ -571,20 +572,6 @@ static void usage(FILE *out)
             "and then 5000 tx/s, and nginx (" NGINX_BIN ") on the same snapshot bytes.\n");
 }
 
-static int parse_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
-                      unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(arg, &end, 10);
-    if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
-        mp_log("invalid value '%s' for --%s (%lu..%lu)", arg, opt, lo, hi);
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
 static int find_binaries(bench_env_t *env)
 {
     char self[PATH_MAX];
@@ -648,28 +635,28 @@ int main(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    unsigned long v;
+    uint64_t v;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            if (parse_uint("duration", optarg, 1, 3600, &v)) return 2;
+            if (mp_opts_uint("duration", optarg, 1, 3600, &v)) return 2;
             o.duration_ns = v * 1000000000ull;
             break;
         case 'w':
-            if (parse_uint("warmup", optarg, 0, 600, &v)) return 2;
+            if (mp_opts_uint("warmup", optarg, 0, 600, &v)) return 2;
             o.warmup_ns = v * 1000000000ull;
             break;
         case 'c':
-            if (parse_uint("conns", optarg, 1, 10000, &v)) return 2;
+            if (mp_opts_uint("conns", optarg, 1, 10000, &v)) return 2;
             o.conns = (unsigned)v;
             break;
         case 't':
-            if (parse_uint("threads", optarg, 1, 64, &v)) return 2;
+            if (mp_opts_uint("threads", optarg, 1, 64, &v)) return 2;
             o.threads = (unsigned)v;
             break;
         case 'C':
-            if (parse_uint("coalesce-ms", optarg, 0, 60000, &v)) return 2;
+            if (mp_opts_uint("coalesce-ms", optarg, 0, 60000, &v)) return 2;
             o.coalesce_ms = (unsigned)v;
             o.coalesce_set = true;
             break;
