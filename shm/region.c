@@ -334,14 +334,27 @@ void *mp_region_section_ptr(const mp_region_t *r, const char *name, uint64_t min
     return r->base + s->offset;
 }
 
+/* F_OFD_GETLK only tests: it never takes the lock, so probing cannot make a writer that
+ * starts at the same moment fail. */
+static int lock_held(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(fd, F_OFD_GETLK, &fl) < 0) return -errno;
+    return fl.l_type != F_UNLCK;
+}
+
 bool mp_region_writer_alive(const mp_region_t *r)
 {
-    if (r->writer_locked) return true;
-    /* F_OFD_GETLK only tests: it never takes the lock, so probing cannot make a writer
-     * that starts at the same moment fail. */
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-    if (fcntl(r->fd, F_OFD_GETLK, &fl) < 0) return false;
-    return fl.l_type != F_UNLCK;
+    return r->writer_locked || lock_held(r->fd) == 1;
+}
+
+int mp_region_file_writer_alive(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    int ret = lock_held(fd);
+    close(fd);
+    return ret;
 }
 
 void mp_region_heartbeat(mp_region_t *r)

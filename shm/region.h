@@ -125,6 +125,11 @@ void *mp_region_section_ptr(const mp_region_t *r, const char *name, uint64_t min
  * alive). Costs two flock calls. */
 bool mp_region_writer_alive(const mp_region_t *r);
 
+/* Whether a writer holds the lock of the region file at path, whatever its layout (so it
+ * also works on a region of another version). Returns 1 alive, 0 not, or -errno (-ENOENT
+ * when the file does not exist). */
+int mp_region_file_writer_alive(const char *path);
+
 /* Stores the writer's heartbeat (CLOCK_MONOTONIC now). */
 void mp_region_heartbeat(mp_region_t *r);
 

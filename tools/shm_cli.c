@@ -28,6 +28,8 @@ static void usage(FILE *out)
             "  tx HASH              one transaction's detail (0x + 64 hex digits)\n"
             "  verify               checks the read-model region's invariants; exit 1 on a\n"
             "                       violation (safe against a running readmodel)\n"
+            "  reset [--force]      removes the instance's regions (refused while a writer\n"
+            "                       runs, unless --force); the next start recreates them\n"
             "options:\n"
             "  --instance NAME      stack instance, default 'default' (or $MEMPULSE_INSTANCE)\n"
             "  --json               machine-readable output\n"
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
         {"follow", no_argument, 0, 'f'},         {"from", required_argument, 0, 'F'},
         {"lines", required_argument, 0, 'n'},    {"interval", required_argument, 0, 'I'},
         {"count", required_argument, 0, 'c'},    {"help", no_argument, 0, 'h'},
+        {"force", no_argument, 0, 'X'},
         {0, 0, 0, 0},
     };
     optind = 2;
@@ -156,6 +159,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 'i': cli.instance = optarg; break;
         case 'j': cli.json = true; break;
+        case 'X': cli.force = true; break;
         case 'f': cli.follow = true; break;
         case 'F':
             if (parse_u64("--from", optarg, &cli.from_seq)) return MP_EXIT_USAGE;
@@ -189,6 +193,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "dump") == 0) return mp_cmd_dump(&cli);
     if (strcmp(cmd, "tx") == 0) return mp_cmd_tx(&cli);
     if (strcmp(cmd, "verify") == 0) return mp_cmd_verify(&cli);
+    if (strcmp(cmd, "reset") == 0) return mp_cmd_reset(&cli);
     mp_log("unknown command '%s'", cmd);
     usage(stderr);
     return MP_EXIT_USAGE;

@@ -12,6 +12,7 @@
 typedef struct mp_cli {
     const char *instance;
     bool json;
+    bool force;         /* reset --force */
     bool follow;        /* tail -f */
     bool has_from;      /* tail --from */
     uint64_t from_seq;
@@ -31,6 +32,7 @@ int mp_cmd_stats(const mp_cli_t *cli);
 int mp_cmd_dump(const mp_cli_t *cli);
 int mp_cmd_tx(const mp_cli_t *cli);
 int mp_cmd_verify(const mp_cli_t *cli);
+int mp_cmd_reset(const mp_cli_t *cli);
 
 /* Opens the instance's events region read-only; on failure prints why and returns the
  * exit code (2: missing or wrong layout), else 0. */

@@ -42,6 +42,24 @@ head -c 10000 /dev/urandom >"$region"
 [ $rc -eq 2 ] || fail "foreign file: exit $rc"
 grep -q "not a mempulse region" "$WORK/err" || fail "foreign file message: $(cat "$WORK/err")"
 
+# reset: refused while a writer runs, then removes the regions so a writer recreates them.
+"$BIN_INGEST" --instance "$INSTANCE" --rate 100 --reinit 2>/dev/null &
+writer=$!
+track $writer
+wait_until 10 sh -c "$BIN_SHM info --instance $INSTANCE --json | grep -q '\"writer_alive\": true'" || fail "writer did not start"
+"$BIN_SHM" reset --instance "$INSTANCE" 2>"$WORK/err"; rc=$?
+[ $rc -eq 1 ] || fail "reset with a live writer: exit $rc"
+grep -q "has a live writer" "$WORK/err" || fail "reset message: $(cat "$WORK/err")"
+[ -e "$region" ] || fail "reset removed a region with a live writer"
+kill -TERM $writer
+wait $writer
+head -c 10000 /dev/urandom >"$region" # even a foreign file is removed
+"$BIN_SHM" reset --instance "$INSTANCE" >"$WORK/out" || fail "reset failed: $(cat "$WORK/out")"
+[ ! -e "$region" ] || fail "reset left $region"
+grep -q "removed $region" "$WORK/out" || fail "reset output: $(cat "$WORK/out")"
+"$BIN_INGEST" --instance "$INSTANCE" --rate 1000 --duration 0.2 2>/dev/null || fail "ingest after reset failed"
+"$BIN_SHM" info --instance "$INSTANCE" --json >/dev/null || fail "region unusable after reset"
+
 # Usage errors.
 "$BIN_SHM" frobnicate 2>/dev/null; [ $? -eq 2 ] || fail "unknown command is not exit 2"
 "$BIN_SHM" info --instance '../etc' 2>"$WORK/err"; [ $? -eq 2 ] || fail "bad instance name is not exit 2"
