@@ -329,12 +329,19 @@ static void follow(mp_gw_stream_hub_t *h)
         mp_gw_enc_unref(e);
     }
     /* Every following channel has now considered the journal up to the cursor, changes or
-     * not: a quiet channel is not mistaken for one that fell out of the window. */
+     * not: a quiet channel is not mistaken for one that fell out of the window.
+     * A channel held on zero credit with changes still pending whose next needed delta
+     * (position + 1, the same gap rule as replays) left the journal window gets
+     * RESYNC_REQUIRED (SPEC 4.2 "Backpressure"); the pending map's cap stays the memory
+     * bound (fan_out). */
+    uint64_t oldest = mp_rm_journal_oldest(rm);
     for (mp_gw_stream_session_t *s = h->sessions; s; s = s->next) {
         if (s->state != MP_GW_SESS_LIVE) continue;
         for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
             mp_gw_stream_chan_t *c = &s->ch[ch];
-            if (c->subscribed && !c->paused && c->fed < h->cursor) c->fed = h->cursor;
+            if (!c->subscribed || c->paused) continue;
+            if (c->fed < h->cursor) c->fed = h->cursor;
+            if (c->held && c->pending.count > 0 && c->pos + 1 < oldest) resync(h, s, ch);
         }
     }
 }

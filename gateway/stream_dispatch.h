@@ -27,7 +27,9 @@
 #define MP_GW_STREAM_CREDIT_MAX 64   /* outstanding credit per channel (and the default) */
 #define MP_GW_STREAM_PENDING_MAX                                                                   \
     4096                               /* coalesced entities per session and channel; past         \
-                                          it the channel gets RESYNC_REQUIRED */
+                                          it the channel gets RESYNC_REQUIRED (memory bound;       \
+                                          a held channel whose position left the journal           \
+                                          window gets it at the follower's tick) */
 #define MP_GW_STREAM_REPLAY_MAX 262144 /* journal deltas a RESUME / SUBSCRIBE replays at most */
 #define MP_GW_STREAM_RECENT 16384      /* newest encoded deltas kept for replays (power of 2) */
 #define MP_GW_STREAM_UI_METRICS 32     /* distinct CLIENT_METRICS names kept */

@@ -186,10 +186,10 @@ async function resync() {
     if (m === null) fail('closed while held', { close: c.close });
     if (m) watch(m);
   }
-  // This gateway keeps a held channel's changes coalesced per entity in memory, so a
-  // position behind the journal window alone does not end the hold: RESYNC_REQUIRED comes
-  // once that backlog passes its cap (MP_GW_STREAM_PENDING_MAX entities), credit 0 or not.
-  // Keep holding until it arrives; no DELTA_BATCH may come before it.
+  // The gateway sends RESYNC_REQUIRED for a held channel with pending changes once its
+  // next needed delta leaves the journal window (checked at the follower's tick), or when
+  // its coalesced backlog passes MP_GW_STREAM_PENDING_MAX, credit 0 or not. Keep holding
+  // until it arrives; no DELTA_BATCH may come before it.
   const t1 = Date.now();
   while (!resyncMsg) {
     if (Date.now() - t1 > 20000) fail('no RESYNC_REQUIRED', { pos, oldest });
