@@ -73,9 +73,9 @@ int mp_ring_writer_init(mp_ring_writer_t *w, mp_ring_ctl_t *ctl, uint8_t *data)
     uint64_t last = atomic_load_explicit(&ctl->last_seq, memory_order_relaxed);
     /* Crash recovery. The previous writer zeroed a record's length before writing any of
      * its bytes and stored it last, so a non-zero length with the expected seq past tail
-     * is a record that was complete but whose tail advance was lost: adopt it. Anything
-     * else past tail never existed. At most one record (after at most one pad) can be in
-     * that state, but the loop does not rely on it. */
+     * is a record that was complete but whose tail advance was lost: adopt it (its seq may
+     * already be in last_seq). Anything else past tail never existed. At most one record
+     * (after at most one pad) can be in that state, but the loop does not rely on it. */
     for (;;) {
         uint64_t off = w->tail & w->mask;
         mp_ring_rec_t *rec = rec_at(data, w->mask, w->tail);
@@ -83,7 +83,10 @@ int mp_ring_writer_init(mp_ring_writer_t *w, mp_ring_ctl_t *ctl, uint8_t *data)
         if (len == 0 || !rec_plausible(len, rec->type, off, ctl->capacity)) break;
         if (w->tail + align8(len) - w->head > ctl->capacity) break;
         if (rec->type != MP_RING_TYPE_PAD) {
-            if (rec->seq != last + 1) break;
+            /* seq == last: the writer died after storing last_seq but before advancing
+             * tail (commit stores them in that order); the record is committed all the
+             * same. A stale record from an earlier lap has a far lower seq. */
+            if (rec->seq != last + 1 && rec->seq != last) break;
             last = rec->seq;
         }
         w->tail += align8(len);

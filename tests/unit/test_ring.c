@@ -164,6 +164,35 @@ Test(ring, crash_after_length_store_keeps_the_record)
     cr_assert_eq(buf[49], 0xab);
 }
 
+Test(ring, crash_between_last_seq_and_tail_keeps_the_record)
+{
+    shared_ring_t *s = ring_new(8192);
+    mp_ring_writer_t w;
+    mp_ring_writer_init(&w, &s->ctl, s->data);
+    for (int i = 0; i < 3; i++) publish_filled(&w, 100);
+    uint64_t tail = atomic_load(&s->ctl.tail);
+    /* Killed after commit stored the record, its length and last_seq, before ctl->tail. */
+    uint8_t buf[128];
+    uint32_t len = fill(buf, 4, 100);
+    memcpy(mp_ring_reserve(&w, len), buf, len);
+    mp_ring_commit(&w, 1, len, 0);
+    atomic_store(&s->ctl.tail, tail);
+    cr_assert_eq(atomic_load(&s->ctl.last_seq), 4);
+    mp_ring_writer_t w2;
+    mp_ring_writer_init(&w2, &s->ctl, s->data);
+    cr_assert_eq(mp_ring_next_seq(&w2), 5, "seq 4 is committed and never reused");
+    cr_assert_gt(atomic_load(&s->ctl.tail), tail);
+    mp_ring_reader_t r;
+    mp_ring_reader_init(&r, &s->ctl, s->data, MP_RING_FROM_OLDEST);
+    mp_ring_record_t out;
+    uint8_t got[256];
+    for (uint64_t i = 1; i <= 4; i++) {
+        cr_assert_eq(mp_ring_read(&r, &out, got, sizeof got), MP_RING_OK);
+        cr_assert_eq(out.seq, i);
+    }
+    cr_assert(payload_ok(got, out.len, 4, 100));
+}
+
 Test(ring, crash_before_length_store_drops_the_partial_record)
 {
     shared_ring_t *s = ring_new(4096);
