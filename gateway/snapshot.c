@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Scanning more journal entries than this many times the entities the requested channels
@@ -503,12 +504,39 @@ void mp_gw_snapshot_observe_request(mp_gw_snapshot_t *s, double ms)
     mp_gw_hist_observe(&s->request_ms, ms);
 }
 
-static int counter(mp_gw_body_t *out, const char *name, const char *help, const char *labels,
-                   uint64_t v, bool header)
-{
-    int ret = header ? mp_gw_prom_header(out, name, "counter", help) : 0;
-    return ret ? ret : mp_gw_prom_u64(out, name, labels, v);
-}
+/* The snapshot module's labelled counters, one row each; rows of one name are adjacent
+ * and the first of them carries the help text (it writes the # HELP / # TYPE header). */
+static const struct snapshot_counter {
+    const char *name;
+    const char *help;
+    const char *labels;
+    size_t offset;
+} snapshot_counters[] = {
+#define ROW(name, help, labels, field) {name, help, labels, offsetof(mp_gw_snapshot_t, field)}
+    ROW("gateway_snapshot_responses_total", "snapshot-v2 responses by mode", "mode=\"full\"",
+        full_total),
+    ROW("gateway_snapshot_responses_total", NULL, "mode=\"delta\"", delta_total),
+    ROW("gateway_snapshot_sections_total",
+        "channel sections served from the cache (unchanged or coalesced) or rebuilt",
+        "source=\"unchanged\"", section_hits),
+    ROW("gateway_snapshot_sections_total", NULL, "source=\"coalesced\"", section_coalesced),
+    ROW("gateway_snapshot_sections_total", NULL, "source=\"built\"", section_builds),
+    ROW("gateway_snapshot_delta_fallbacks_total",
+        "since_seq requests answered with a full snapshot, by reason", "reason=\"out_of_window\"",
+        fallback_window),
+    ROW("gateway_snapshot_delta_fallbacks_total", NULL, "reason=\"too_large\"", fallback_size),
+    ROW("gateway_snapshot_delta_fallbacks_total", NULL, "reason=\"reset\"", fallback_reset),
+    ROW("gateway_snapshot_delta_fallbacks_total", NULL, "reason=\"ahead\"", fallback_ahead),
+    ROW("gateway_snapshot_entities_total",
+        "entities written into rebuilt sections: encoded, or copied from the previous build",
+        "source=\"encoded\"", entities_encoded),
+    ROW("gateway_snapshot_entities_total", NULL, "source=\"reused\"", entities_reused),
+    ROW("gateway_snapshot_slots_lost_total",
+        "read-model slots a snapshot could not copy (skipped: being written; torn: must stay 0)",
+        "kind=\"skipped\"", skipped_slots),
+    ROW("gateway_snapshot_slots_lost_total", NULL, "kind=\"torn\"", torn_slots),
+#undef ROW
+};
 
 int mp_gw_snapshot_metrics(void *ctx, mp_gw_body_t *out)
 {
@@ -521,49 +549,12 @@ int mp_gw_snapshot_metrics(void *ctx, mp_gw_body_t *out)
                               "time spent copying and encoding channel sections from the read "
                               "model, per request that rebuilt any",
                               &s->build_ms);
-    const char *h = "snapshot-v2 responses by mode";
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_responses_total", h, "mode=\"full\"", s->full_total,
-                      true);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_responses_total", h, "mode=\"delta\"", s->delta_total,
-                      false);
-    h = "channel sections served from the cache (unchanged or coalesced) or rebuilt";
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_sections_total", h, "source=\"unchanged\"",
-                      s->section_hits, true);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_sections_total", h, "source=\"coalesced\"",
-                      s->section_coalesced, false);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_sections_total", h, "source=\"built\"",
-                      s->section_builds, false);
-    h = "since_seq requests answered with a full snapshot, by reason";
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_delta_fallbacks_total", h, "reason=\"out_of_window\"",
-                      s->fallback_window, true);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_delta_fallbacks_total", h, "reason=\"too_large\"",
-                      s->fallback_size, false);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_delta_fallbacks_total", h, "reason=\"reset\"",
-                      s->fallback_reset, false);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_delta_fallbacks_total", h, "reason=\"ahead\"",
-                      s->fallback_ahead, false);
-    h = "entities written into rebuilt sections: encoded, or copied from the previous build";
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_entities_total", h, "source=\"encoded\"",
-                      s->entities_encoded, true);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_entities_total", h, "source=\"reused\"",
-                      s->entities_reused, false);
-    h = "read-model slots a snapshot could not copy (skipped: being written; torn: must stay 0)";
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_slots_lost_total", h, "kind=\"skipped\"",
-                      s->skipped_slots, true);
-    if (!ret)
-        ret = counter(out, "gateway_snapshot_slots_lost_total", h, "kind=\"torn\"", s->torn_slots,
-                      false);
+    for (size_t i = 0; !ret && i < sizeof snapshot_counters / sizeof snapshot_counters[0]; i++) {
+        const struct snapshot_counter *c = &snapshot_counters[i];
+        if (c->help) ret = mp_gw_prom_header(out, c->name, "counter", c->help);
+        if (!ret)
+            ret = mp_gw_prom_u64(out, c->name, c->labels,
+                                 *(const uint64_t *)((const uint8_t *)s + c->offset));
+    }
     return ret;
 }
