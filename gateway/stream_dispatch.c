@@ -6,6 +6,7 @@
 #include "gateway/prom.h"
 #include "gateway/stream_session.h"
 #include "gateway/stream_ws.h"
+#include "gateway/ws_out.h"
 #include "proto/json_writer.h"
 #include "readmodel/rm_json.h"
 
@@ -152,6 +153,7 @@ static void resync(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch
     mp_gw_stream_chan_t *c = &s->ch[ch];
     mp_gw_coalesce_clear(&c->pending);
     c->paused = true;
+    c->lazy = false;
     h->gap_events_total++;
     char msg[160];
     int n = snprintf(msg, sizeof msg,
@@ -161,7 +163,102 @@ static void resync(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch
     mp_gw_session_send(s, msg, (size_t)n);
 }
 
+/* ---- batch memo: one build per distinct batch per flush round ------------------------ */
+
+static void memo_clear(mp_gw_stream_hub_t *h)
+{
+    for (unsigned i = 0; i < h->memo_count; i++) {
+        mp_gw_frame_unref(h->memo[i].frame);
+        free(h->memo[i].seqs);
+        h->memo[i] = (mp_gw_batch_memo_t){0};
+    }
+    h->memo_count = h->memo_next = 0;
+}
+
+static mp_gw_frame_t *memo_find(mp_gw_stream_hub_t *h, unsigned ch, uint64_t prev_seq,
+                                mp_gw_enc_t *const *items, uint32_t n)
+{
+    for (unsigned i = 0; i < h->memo_count; i++) {
+        const mp_gw_batch_memo_t *m = &h->memo[i];
+        if (m->channel != ch || m->count != n || m->prev_seq != prev_seq) continue;
+        uint32_t k = 0;
+        while (k < n && m->seqs[k] == items[k]->seq)
+            k++;
+        if (k == n) return m->frame;
+    }
+    return NULL;
+}
+
+/* Remembers frame f (a reference is taken); when full, replaces the oldest entry. */
+static mp_gw_batch_memo_t *memo_slot(mp_gw_stream_hub_t *h)
+{
+    unsigned i = h->memo_count < MP_GW_STREAM_MEMO ? h->memo_count++
+                                                   : h->memo_next++ % MP_GW_STREAM_MEMO;
+    mp_gw_frame_unref(h->memo[i].frame);
+    free(h->memo[i].seqs);
+    h->memo[i] = (mp_gw_batch_memo_t){0};
+    return &h->memo[i];
+}
+
+static void memo_add(mp_gw_stream_hub_t *h, unsigned ch, uint64_t prev_seq,
+                     mp_gw_enc_t *const *items, uint32_t n, mp_gw_frame_t *f)
+{
+    uint64_t *seqs = malloc((size_t)n * sizeof *seqs);
+    if (!seqs) return; /* only a lost chance to share */
+    for (uint32_t k = 0; k < n; k++)
+        seqs[k] = items[k]->seq;
+    *memo_slot(h) = (mp_gw_batch_memo_t){
+        .channel = (uint8_t)ch, .count = n, .prev_seq = prev_seq, .seqs = seqs,
+        .frame = mp_gw_frame_ref(f)};
+}
+
+static const mp_gw_batch_memo_t *lazy_memo_find(const mp_gw_stream_hub_t *h, unsigned ch,
+                                                 uint64_t prev_seq, uint64_t from)
+{
+    for (unsigned i = 0; i < h->memo_count; i++) {
+        const mp_gw_batch_memo_t *m = &h->memo[i];
+        if (m->lazy && m->channel == ch && m->prev_seq == prev_seq && m->from == from) return m;
+    }
+    return NULL;
+}
+
+/* Builds the DELTA_BATCH frame of items[0..n) after prev_seq. NULL when out of memory. */
+static mp_gw_frame_t *batch_build(const mp_gw_stream_hub_t *h, unsigned ch, uint64_t prev_seq,
+                                  mp_gw_enc_t *const *items, uint32_t n, size_t items_bytes)
+{
+    mp_gw_frame_t *fr = mp_gw_frame_alloc(items_bytes + 512);
+    if (!fr) return NULL;
+    char *f = mp_gw_frame_payload(fr);
+    size_t off =
+        (size_t)snprintf(f, 256,
+                         "{\"op\":\"DISPATCH\",\"type\":\"DELTA_BATCH\",\"seq\":%" PRIu64
+                         ",\"prev_seq\":%" PRIu64 ",\"channel\":\"%s\",\"patch\":{\"upsert\":[",
+                         items[n - 1]->seq, prev_seq, mp_rm_channel_name(ch));
+    for (int pass = 0; pass < 2; pass++) {
+        bool first = true;
+        for (uint32_t i = 0; i < n; i++) {
+            const mp_gw_enc_t *e = items[i];
+            if ((e->op == MP_OP_UPSERT) != (pass == 0)) continue;
+            if (!first) f[off++] = ',';
+            first = false;
+            memcpy(f + off, e->json, e->len);
+            off += e->len;
+        }
+        if (pass == 0) {
+            memcpy(f + off, "],\"remove\":[", 12);
+            off += 12;
+        }
+    }
+    off += (size_t)snprintf(f + off, 200,
+                            "]},\"watermark\":{\"latest_ingest_seq\":%" PRIu64
+                            ",\"journal_seq\":%" PRIu64 "}}",
+                            h->marks.applied_seq, h->marks.journal_seq);
+    mp_gw_frame_seal(fr, off);
+    return fr;
+}
+
 /* Sends one batch of channel ch from the front of its (seq-sorted) pending list.
+ * Sessions in step (same position, same deltas) share one frame per flush round.
  * Returns how many records went out (0 when the session cannot send). */
 static uint32_t send_batch(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch)
 {
@@ -176,46 +273,159 @@ static uint32_t send_batch(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, uns
         n++;
     }
     if (n == 0) return 0;
-    uint64_t seq = c->pending.items[n - 1]->seq; /* sorted: the newest of the batch */
-    char *f = h->frame;
-    size_t off =
-        (size_t)snprintf(f, 512,
-                         "{\"op\":\"DISPATCH\",\"type\":\"DELTA_BATCH\",\"seq\":%" PRIu64
-                         ",\"prev_seq\":%" PRIu64 ",\"channel\":\"%s\",\"patch\":{\"upsert\":[",
-                         seq, c->pos, mp_rm_channel_name(ch));
-    for (int pass = 0; pass < 2; pass++) {
-        bool first = true;
-        for (uint32_t i = 0; i < n; i++) {
-            const mp_gw_enc_t *e = c->pending.items[i];
-            if ((e->op == MP_OP_UPSERT) != (pass == 0)) continue;
-            if (!first) f[off++] = ',';
-            first = false;
-            memcpy(f + off, e->json, e->len);
-            off += e->len;
-        }
-        if (pass == 0) {
-            memcpy(f + off, "],\"remove\":[", 12);
-            off += 12;
-        }
+    mp_gw_enc_t *const *items = c->pending.items;
+    mp_gw_frame_t *f = memo_find(h, ch, c->pos, items, n);
+    if (f) {
+        mp_gw_frame_ref(f);
+    } else {
+        f = batch_build(h, ch, c->pos, items, n, used);
+        if (!f) return 0;
+        memo_add(h, ch, c->pos, items, n, f);
+        h->batches_built_total++;
     }
-    off += (size_t)snprintf(f + off, 256,
-                            "]},\"watermark\":{\"latest_ingest_seq\":%" PRIu64
-                            ",\"journal_seq\":%" PRIu64 "}}",
-                            h->marks.applied_seq, h->marks.journal_seq);
-    if (mp_gw_session_send(s, f, off)) return 0;
-    c->pos = seq;
+    int ret = mp_gw_session_send_frame(s, f);
+    mp_gw_frame_unref(f);
+    if (ret) return 0;
+    c->pos = items[n - 1]->seq; /* sorted: the newest of the batch */
     h->batches_total++;
     return n;
 }
 
+/* Time until the next flush round of channel c. With at least half its credit left, the
+ * credit is spread over the time until the client's next CREDIT is due (its observed
+ * period after the last one): a client that refills once a second with 64 credits gets a
+ * batch about every 16 ms instead of spending its credit early and then waiting. With
+ * less, credit is scarce and batches grow instead: MP_GW_STREAM_FLUSH_MS, the longest
+ * wait (a full batch never waits, see flush_channel). */
+static uint64_t batch_pace_ns(const mp_gw_stream_session_t *s, const mp_gw_stream_chan_t *c,
+                              uint64_t now)
+{
+    uint64_t max = MP_GW_STREAM_FLUSH_MS * 1000000ull;
+    if (c->credit == 0) return 0; /* held: the next CREDIT releases it */
+    if (c->credit < s->credit_cap / 2) return max;
+    uint64_t due = s->last_credit_ns + s->refill_ns;
+    uint64_t left = due > now ? due - now : 0;
+    if (left < s->refill_ns / 8) left = s->refill_ns / 8; /* a late client: do not rush */
+    uint64_t pace = left / c->credit;
+    return pace < max ? pace : max;
+}
+
 static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
-                          bool ignore_credit)
+                          bool ignore_credit, uint64_t now);
+
+/* A lazy channel takes the deltas it is owed (the feed after its fed position) into its
+ * own pending map and follows the journal one delta at a time from now on. */
+static void materialize(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch)
 {
     mp_gw_stream_chan_t *c = &s->ch[ch];
-    if (!c->subscribed || c->paused || c->pending.count == 0) return;
+    const mp_gw_feed_t *f = &h->feed[ch];
+    if (!c->lazy) return;
+    c->lazy = false;
+    if (c->fed < mp_gw_feed_floor(f)) { /* the feed no longer holds all of it */
+        resync(h, s, ch);
+        return;
+    }
+    for (uint32_t i = mp_gw_feed_after(f, c->fed); i != f->tail; i++)
+        if (mp_gw_coalesce_put(&c->pending, mp_gw_feed_at(f, i))) {
+            resync(h, s, ch);
+            return;
+        }
+    c->fed = h->cursor;
+}
+
+/* The one batch that carries feed[i0, tail) of channel ch after prev_seq, coalesced,
+ * built once per flush round for every lazy session at the same positions. Its frame is
+ * NULL when the changes do not fit one batch (the sessions then materialize). */
+static const mp_gw_batch_memo_t *lazy_batch(mp_gw_stream_hub_t *h, unsigned ch,
+                                            uint64_t prev_seq, uint64_t from, uint32_t i0)
+{
+    const mp_gw_batch_memo_t *m = lazy_memo_find(h, ch, prev_seq, from);
+    if (m) return m;
+    const mp_gw_feed_t *f = &h->feed[ch];
+    mp_gw_coalesce_t *sc = &h->scratch;
+    mp_gw_coalesce_clear(sc);
+    bool fits = f->tail - i0 <= MP_GW_STREAM_PENDING_MAX;
+    for (uint32_t i = i0; fits && i != f->tail; i++)
+        fits = mp_gw_coalesce_put(sc, mp_gw_feed_at(f, i)) == 0;
+    size_t used = 0;
+    for (uint32_t k = 0; fits && k < sc->count; k++)
+        used += sc->items[k]->len + 1;
+    fits = fits && sc->count > 0 && sc->count <= MP_GW_STREAM_BATCH_ITEMS &&
+           used <= MP_GW_STREAM_FRAME_MAX - 512;
+    mp_gw_frame_t *fr = NULL;
+    uint64_t last = 0;
+    if (fits) {
+        qsort(sc->items, sc->count, sizeof *sc->items, cmp_seq);
+        last = sc->items[sc->count - 1]->seq;
+        fr = batch_build(h, ch, prev_seq, sc->items, sc->count, used);
+        if (!fr) return NULL;
+        h->batches_built_total++;
+    }
+    mp_gw_batch_memo_t *slot = memo_slot(h);
+    *slot = (mp_gw_batch_memo_t){.lazy = true, .channel = (uint8_t)ch, .prev_seq = prev_seq,
+                                 .from = from, .last_seq = last, .count = sc->count, .frame = fr};
+    mp_gw_coalesce_clear(sc);
+    return slot;
+}
+
+/* Flush of a lazy channel: one shared batch of what the feed holds after its position,
+ * under the same credit and pacing rules; anything unusual (more than one batch, no
+ * memory) falls back to materializing. */
+static void flush_lazy(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
+                       bool ignore_credit, uint64_t now)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    const mp_gw_feed_t *f = &h->feed[ch];
+    uint32_t i0 = mp_gw_feed_after(f, c->fed);
+    uint32_t owed = f->tail - i0;
+    if (owed == 0) {
+        c->fed = h->cursor > c->fed ? h->cursor : c->fed;
+        return;
+    }
+    if (!ignore_credit) {
+        if (now < c->next_batch_ns && owed < MP_GW_STREAM_BATCH_ITEMS) return;
+        if (c->credit == 0) {
+            if (!c->held) h->credit_exhausted_total++;
+            c->held = true;
+            if (owed > MP_GW_FEED_CAP / 2) materialize(h, s, ch); /* before the feed drops */
+            return;
+        }
+    }
+    const mp_gw_batch_memo_t *b = lazy_batch(h, ch, c->pos, c->fed, i0);
+    if (!b || !b->frame) {
+        materialize(h, s, ch);
+        flush_channel(h, s, ch, ignore_credit, now);
+        return;
+    }
+    if (mp_gw_session_send_frame(s, b->frame)) return;
+    h->batches_total++;
+    c->pos = b->last_seq;
+    c->fed = h->cursor;
+    c->held = false;
+    if (!ignore_credit) {
+        c->credit--;
+        c->next_batch_ns = now + batch_pace_ns(s, c, now);
+    }
+}
+
+static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
+                          bool ignore_credit, uint64_t now)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    if (!c->subscribed || c->paused) return;
+    if (c->lazy) {
+        flush_lazy(h, s, ch, ignore_credit, now);
+        return;
+    }
+    if (c->pending.count == 0) {
+        c->lazy = c->fed >= h->cursor; /* caught up: follow the feed from here */
+        return;
+    }
+    if (!ignore_credit && now < c->next_batch_ns && c->pending.count < MP_GW_STREAM_BATCH_ITEMS)
+        return;
     qsort(c->pending.items, c->pending.count, sizeof *c->pending.items, cmp_seq);
-    uint32_t done = 0;
-    while (done < c->pending.count && s->state == MP_GW_SESS_LIVE) {
+    bool sent_any = false;
+    while (c->pending.count > 0 && s->state == MP_GW_SESS_LIVE) {
         if (!ignore_credit && c->credit == 0) {
             if (!c->held) h->credit_exhausted_total++;
             c->held = true;
@@ -231,29 +441,89 @@ static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsi
         c->pending.count -= sent;
         if (!ignore_credit) c->credit--;
         c->held = false;
-        (void)done;
+        sent_any = true;
     }
+    if (sent_any && !ignore_credit) c->next_batch_ns = now + batch_pace_ns(s, c, now);
     index_rebuild(&c->pending);
+    if (c->pending.count == 0 && c->fed >= h->cursor) c->lazy = true;
 }
 
 void mp_gw_dispatch_flush(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, bool ignore_credit)
 {
+    uint64_t now = mp_mono_ns();
     for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
-        flush_channel(h, s, ch, ignore_credit);
+        flush_channel(h, s, ch, ignore_credit, now);
     if (s->ws) mp_gw_ws_flush(s->ws);
 }
 
 /* ---- the follower -------------------------------------------------------------------- */
 
-/* Hands record e to every session following its channel that has not seen it yet. */
-static void fan_out(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
+/* Sessions whose channel ch is followed delta by delta (not lazy), collected once per
+ * tick so a delta costs nothing per lazy session. Returns 0 or -ENOMEM. */
+static int eager_collect(mp_gw_stream_hub_t *h)
 {
+    for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
+        h->eager[ch].count = 0;
     for (mp_gw_stream_session_t *s = h->sessions; s; s = s->next) {
         if (s->state != MP_GW_SESS_LIVE) continue;
+        for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
+            const mp_gw_stream_chan_t *c = &s->ch[ch];
+            if (!c->subscribed || c->paused || c->lazy) continue;
+            mp_gw_session_list_t *l = &h->eager[ch];
+            if (l->count == l->cap) {
+                uint32_t cap = l->cap ? l->cap * 2 : 64;
+                void *grown = realloc(l->items, (size_t)cap * sizeof *l->items);
+                if (!grown) return -ENOMEM;
+                l->items = grown;
+                l->cap = cap;
+            }
+            l->items[l->count++] = s;
+        }
+    }
+    return 0;
+}
+
+/* Hands record e to the feed (lazy sessions) and to every eager session following its
+ * channel that has not seen it yet. */
+static void fan_out(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
+{
+    mp_gw_feed_push(&h->feed[e->channel], e);
+    const mp_gw_session_list_t *l = &h->eager[e->channel];
+    for (uint32_t i = 0; i < l->count; i++) {
+        mp_gw_stream_session_t *s = l->items[i];
         mp_gw_stream_chan_t *c = &s->ch[e->channel];
-        if (!c->subscribed || c->paused || c->fed >= e->seq) continue;
+        if (s->state != MP_GW_SESS_LIVE || !c->subscribed || c->paused || c->fed >= e->seq)
+            continue;
         c->fed = e->seq;
         if (mp_gw_coalesce_put(&c->pending, e)) resync(h, s, e->channel);
+    }
+}
+
+/* Lazy channels owed a delta the feed may drop during this tick (it reads at most
+ * MP_GW_STREAM_TICK_SCAN deltas) take their deltas into their own maps first. */
+static void materialize_before_drops(mp_gw_stream_hub_t *h, uint64_t newest)
+{
+    uint64_t scan = newest - h->cursor < MP_GW_STREAM_TICK_SCAN ? newest - h->cursor
+                                                                 : MP_GW_STREAM_TICK_SCAN;
+    uint64_t limit[MP_CH_COUNT] = {0};
+    bool any = false;
+    for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
+        const mp_gw_feed_t *f = &h->feed[ch];
+        uint64_t held = f->tail - f->head;
+        if (held + scan <= MP_GW_FEED_CAP) continue;
+        uint64_t drops = held + scan - MP_GW_FEED_CAP;
+        if (drops > held) drops = held;
+        if (drops == 0) continue;
+        limit[ch] = mp_gw_feed_at(f, f->head + (uint32_t)drops - 1)->seq;
+        any = true;
+    }
+    if (!any) return;
+    for (mp_gw_stream_session_t *s = h->sessions; s; s = s->next) {
+        if (s->state != MP_GW_SESS_LIVE) continue;
+        for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
+            const mp_gw_stream_chan_t *c = &s->ch[ch];
+            if (c->lazy && c->fed < limit[ch]) materialize(h, s, ch);
+        }
     }
 }
 
@@ -289,15 +559,22 @@ static void follow(mp_gw_stream_hub_t *h)
 {
     const mp_rm_region_t *rm = mp_gw_regions_rm(h->regions, NULL);
     if (!rm) return;
+    memo_clear(h); /* its frames carry the marks about to change */
     mp_rm_read_marks(rm, &h->marks);
     uint64_t newest = mp_rm_journal_newest(rm);
     if (h->cursor == 0 || h->rm_gen != h->regions->rm_gen || newest < h->cursor) {
         /* First tick, or a new region (seqs restart): everyone following resyncs. */
         if (h->cursor != 0) resync_behind(h, UINT64_MAX);
         recent_clear(h);
+        for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
+            mp_gw_feed_clear(&h->feed[ch]);
         h->cursor = newest;
         h->rm_gen = h->regions->rm_gen;
         return;
+    }
+    if (newest > h->cursor) {
+        materialize_before_drops(h, newest);
+        if (eager_collect(h)) return; /* out of memory: try again next tick */
     }
     uint64_t now_ms = mp_wall_ns() / 1000000ull;
     mp_rm_delta_t x;
@@ -339,9 +616,14 @@ static void follow(mp_gw_stream_hub_t *h)
         if (s->state != MP_GW_SESS_LIVE) continue;
         for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
             mp_gw_stream_chan_t *c = &s->ch[ch];
-            if (!c->subscribed || c->paused) continue;
-            if (c->fed < h->cursor) c->fed = h->cursor;
-            if (c->held && c->pending.count > 0 && c->pos + 1 < oldest) resync(h, s, ch);
+            if (!c->subscribed || c->paused || !c->held || c->pos + 1 >= oldest) {
+                if (c->subscribed && !c->lazy && c->fed < h->cursor) c->fed = h->cursor;
+                continue;
+            }
+            const mp_gw_feed_t *f = &h->feed[ch];
+            bool owed = c->lazy ? mp_gw_feed_after(f, c->fed) != f->tail : c->pending.count > 0;
+            if (owed) resync(h, s, ch);
+            else if (!c->lazy && c->fed < h->cursor) c->fed = h->cursor;
         }
     }
 }
@@ -359,12 +641,10 @@ static void on_tick(h2o_timeout_entry_t *entry)
             continue;
         }
         mp_gw_session_tick(s, now);
-        if (s->state == MP_GW_SESS_LIVE && now >= s->next_flush_ns) {
-            s->next_flush_ns = now + MP_GW_STREAM_FLUSH_MS * 1000000ull;
-            mp_gw_dispatch_flush(h, s, false);
-        } else if (s->ws) {
-            mp_gw_ws_flush(s->ws); /* a close the tick queued (deadlines) goes out now */
-        }
+        if (s->state == MP_GW_SESS_LIVE)
+            mp_gw_dispatch_flush(h, s, false); /* each channel when its pace allows */
+        else if (s->ws)
+            mp_gw_ws_flush(s->ws); /* HELLO, or a close the tick queued, goes out now */
     }
     h2o_timeout_link(h->loop, &h->tick_timeout, &h->tick_entry);
 }
@@ -380,6 +660,13 @@ void mp_gw_dispatch_start(mp_gw_stream_hub_t *h, h2o_loop_t *loop)
 void mp_gw_dispatch_stop(mp_gw_stream_hub_t *h)
 {
     recent_clear(h);
+    memo_clear(h);
+    for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
+        mp_gw_feed_clear(&h->feed[ch]);
+        free(h->eager[ch].items);
+        h->eager[ch] = (mp_gw_session_list_t){0};
+    }
+    mp_gw_coalesce_dispose(&h->scratch);
     if (!h->loop) return;
     if (h2o_timeout_is_linked(&h->tick_entry)) h2o_timeout_unlink(&h->tick_entry);
     h2o_timeout_dispose(h->loop, &h->tick_timeout);
@@ -400,6 +687,7 @@ int mp_gw_dispatch_replay(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsi
     uint64_t until = mp_gw_dispatch_cursor(h);
     mp_gw_stream_chan_t *c = &s->ch[ch];
     c->fed = from;
+    c->lazy = false; /* until its first flush finds it caught up */
     if (from >= until) return 0;
     if (from + 1 < mp_rm_journal_oldest(rm)) return -ERANGE;
     if (until - from > MP_GW_STREAM_REPLAY_MAX) return -E2BIG;
@@ -464,6 +752,10 @@ int mp_gw_dispatch_metrics(void *ctx, mp_gw_body_t *out)
                       "RESUMEs answered with INVALID_SESSION", h->resume_fail_total);
     if (!ret)
         ret = counter(out, "stream_v2_batches_total", "DELTA_BATCH frames sent", h->batches_total);
+    if (!ret)
+        ret = counter(out, "stream_v2_batches_built_total",
+                      "DELTA_BATCH frames encoded (the rest reused a frame built for another session)",
+                      h->batches_built_total);
     if (!ret)
         ret = mp_gw_prom_header(out, "stream_v2_dispatch_latency_ms", "summary",
                                 "event time to fan-out of journal deltas");

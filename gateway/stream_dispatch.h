@@ -17,14 +17,18 @@
 #include "gateway/config.h"
 #include "gateway/regions.h"
 #include "gateway/session_key.h"
+#include "gateway/stream_feed.h"
 #include "readmodel/rm_reader.h"
 
-#define MP_GW_STREAM_TICK_MS 5       /* journal poll period */
+#define MP_GW_STREAM_TICK_MS 5       /* journal poll and flush round period */
 #define MP_GW_STREAM_TICK_SCAN 8192  /* deltas read per tick at most */
-#define MP_GW_STREAM_FLUSH_MS 50     /* a session's batches go out at most this often */
+#define MP_GW_STREAM_FLUSH_MS 50     /* longest wait of a change while its channel has credit */
 #define MP_GW_STREAM_BATCH_ITEMS 256 /* entities per batch per channel */
 #define MP_GW_STREAM_FRAME_MAX 65536 /* bytes per frame */
-#define MP_GW_STREAM_CREDIT_MAX 64   /* outstanding credit per channel (and the default) */
+#define MP_GW_STREAM_CREDIT_MAX 64   /* default outstanding credit per channel (and its cap) */
+#define MP_GW_STREAM_CREDIT_LIMIT 1024 /* the largest cap IDENTIFY / RESUME `credit` can ask */
+#define MP_GW_STREAM_REFILL_MS 1000  /* assumed CREDIT period until a client shows its own */
+#define MP_GW_STREAM_MEMO 16         /* distinct batches remembered per flush round */
 #define MP_GW_STREAM_PENDING_MAX                                                                   \
     4096                               /* coalesced entities per session and channel; past         \
                                           it the channel gets RESYNC_REQUIRED (memory bound;       \
@@ -68,6 +72,25 @@ void mp_gw_coalesce_clear(mp_gw_coalesce_t *c);
 void mp_gw_coalesce_dispose(mp_gw_coalesce_t *c);
 
 struct mp_gw_stream_session;
+struct mp_gw_frame;
+
+/* A DELTA_BATCH built in this flush round, kept so every session whose batch has the same
+ * channel, prev_seq and deltas (identified by their journal seqs) queues the same bytes. */
+typedef struct mp_gw_batch_memo {
+    bool lazy;      /* a lazy channel's batch: keyed by (channel, prev_seq, from) */
+    uint8_t channel;
+    uint32_t count;
+    uint64_t prev_seq;
+    uint64_t from;     /* lazy: the fed position the batch starts after */
+    uint64_t last_seq; /* lazy: the batch's seq (its newest delta) */
+    uint64_t *seqs;    /* not lazy: count journal seqs, in batch order */
+    struct mp_gw_frame *frame; /* lazy: NULL when the changes do not fit one batch */
+} mp_gw_batch_memo_t;
+
+typedef struct mp_gw_session_list {
+    struct mp_gw_stream_session **items;
+    uint32_t count, cap;
+} mp_gw_session_list_t;
 
 typedef struct mp_gw_ui_metric {
     char name[48];
@@ -97,10 +120,17 @@ typedef struct mp_gw_stream_hub {
     mp_gw_enc_t *recent[MP_GW_STREAM_RECENT];
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick_entry;
-    char frame[MP_GW_STREAM_FRAME_MAX + 1024];
+    /* batches of the current flush round (cleared when the follower reads new marks) */
+    mp_gw_batch_memo_t memo[MP_GW_STREAM_MEMO];
+    unsigned memo_count, memo_next;
+    /* per channel: the newest encoded deltas (lazy sessions read their batches here) and
+     * the sessions following it delta by delta this tick */
+    mp_gw_feed_t feed[MP_CH_COUNT];
+    mp_gw_session_list_t eager[MP_CH_COUNT];
+    mp_gw_coalesce_t scratch; /* coalescing of a lazy batch being built */
     /* counters */
     uint64_t credit_exhausted_total, gap_events_total, resume_success_total, resume_fail_total;
-    uint64_t batches_total;
+    uint64_t batches_total, batches_built_total;
     uint64_t closes_total[16]; /* [code - 4000] for the 40xx close codes */
     uint64_t latency_ms_sum, latency_count;
     mp_gw_ui_metric_t ui[MP_GW_STREAM_UI_METRICS];

@@ -32,6 +32,17 @@ int mp_gw_session_send(mp_gw_stream_session_t *s, const char *text, size_t len)
     return ret;
 }
 
+int mp_gw_session_send_frame(mp_gw_stream_session_t *s, struct mp_gw_frame *f)
+{
+    if (!s->ws || s->state == MP_GW_SESS_CLOSING || s->state == MP_GW_SESS_DEAD) return -EPIPE;
+    int ret = mp_gw_ws_send_frame(s->ws, f, s->hub->send_cap);
+    if (ret == -ENOBUFS) {
+        mp_gw_session_close(s, MP_GW_CLOSE_BACKPRESSURE, "send queue full");
+        return -EPIPE;
+    }
+    return ret;
+}
+
 static void close_now(mp_gw_stream_session_t *s)
 {
     if (s->close_sent) return;
@@ -88,6 +99,9 @@ mp_gw_stream_session_t *mp_gw_session_open(mp_gw_stream_hub_t *h, struct mp_gw_w
     s->ws = ws;
     s->state = MP_GW_SESS_OPEN;
     s->opened_ns = s->last_msg_ns = mp_mono_ns();
+    s->credit_cap = MP_GW_STREAM_CREDIT_MAX;
+    s->refill_ns = MP_GW_STREAM_REFILL_MS * 1000000ull;
+    s->last_credit_ns = s->opened_ns; /* the first CREDIT is due a period after opening */
     s->next = h->sessions;
     if (h->sessions) h->sessions->prev = s;
     h->sessions = s;
@@ -191,7 +205,7 @@ static int follow_from(mp_gw_stream_session_t *s, unsigned ch, uint64_t pos)
 {
     mp_gw_stream_chan_t *c = &s->ch[ch];
     mp_gw_coalesce_clear(&c->pending);
-    if (!c->subscribed) c->credit = MP_GW_STREAM_CREDIT_MAX;
+    if (!c->subscribed) c->credit = s->credit_cap;
     c->subscribed = true;
     c->paused = false;
     c->held = false;
@@ -213,14 +227,42 @@ static void send_resync(mp_gw_stream_session_t *s, unsigned ch, uint64_t since)
              mp_rm_channel_name(ch), since);
 }
 
-/* Applies IDENTIFY's credit: a number for every channel or {channel: n}. */
+/* IDENTIFY's or RESUME's `credit` sizes the session's window: the cap on outstanding
+ * credit per channel is 64 (SPEC 4.2's default) or the largest number asked, at most
+ * MP_GW_STREAM_CREDIT_LIMIT, so a client that can take more batches than 64 per CREDIT
+ * period says so once instead of sending CREDIT more often than the rate limit allows. */
+static void size_credit_window(mp_gw_stream_session_t *s, json_t *credit)
+{
+    json_int_t ask = 0;
+    if (json_is_integer(credit)) {
+        ask = json_integer_value(credit);
+    } else {
+        const char *name;
+        json_t *v;
+        json_object_foreach(credit, name, v)
+        {
+            if (json_is_integer(v) && json_integer_value(v) > ask) ask = json_integer_value(v);
+        }
+    }
+    if (ask > MP_GW_STREAM_CREDIT_LIMIT) ask = MP_GW_STREAM_CREDIT_LIMIT;
+    s->credit_cap = ask > MP_GW_STREAM_CREDIT_MAX ? (uint32_t)ask : MP_GW_STREAM_CREDIT_MAX;
+}
+
+static uint32_t credit_sum(const mp_gw_stream_session_t *s, uint32_t have, json_int_t n)
+{
+    uint64_t v = (uint64_t)have + (uint64_t)(n < 0 ? 0 : n);
+    return v > s->credit_cap ? s->credit_cap : (uint32_t)v;
+}
+
+/* Applies credit: a number for every channel or {channel: n}; add (CREDIT) or set
+ * (IDENTIFY, RESUME). */
 static void apply_credit(mp_gw_stream_session_t *s, json_t *credit, bool add)
 {
     if (json_is_integer(credit)) {
         json_int_t n = json_integer_value(credit);
         for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
-            uint64_t v = (add ? s->ch[ch].credit : 0) + (uint64_t)(n < 0 ? 0 : n);
-            s->ch[ch].credit = v > MP_GW_STREAM_CREDIT_MAX ? MP_GW_STREAM_CREDIT_MAX : (uint32_t)v;
+            s->ch[ch].credit = credit_sum(s, add ? s->ch[ch].credit : 0, n);
+            if (s->ch[ch].credit > 0) s->ch[ch].held = false;
         }
         return;
     }
@@ -232,11 +274,21 @@ static void apply_credit(mp_gw_stream_session_t *s, json_t *credit, bool add)
         int ch = channel_of(s, tmp);
         json_decref(tmp);
         if (ch < 0 || !json_is_integer(v)) continue;
-        json_int_t n = json_integer_value(v);
-        uint64_t t = (add ? s->ch[ch].credit : 0) + (uint64_t)(n < 0 ? 0 : n);
-        s->ch[ch].credit = t > MP_GW_STREAM_CREDIT_MAX ? MP_GW_STREAM_CREDIT_MAX : (uint32_t)t;
+        s->ch[ch].credit = credit_sum(s, add ? s->ch[ch].credit : 0, json_integer_value(v));
         if (s->ch[ch].credit > 0) s->ch[ch].held = false;
     }
+}
+
+/* A CREDIT arrived: the time since the previous one feeds the refill-period estimate
+ * that paces batches (stream_dispatch's batch_pace_ns). */
+static void note_credit_period(mp_gw_stream_session_t *s, uint64_t now)
+{
+    if (s->credit_periods++ > 0) {
+        uint64_t gap = now - s->last_credit_ns, lo = 50000000ull, hi = 5000000000ull;
+        gap = gap < lo ? lo : gap > hi ? hi : gap;
+        s->refill_ns = (3 * s->refill_ns + gap) / 4;
+    }
+    s->last_credit_ns = now;
 }
 
 static void op_identify(mp_gw_stream_session_t *s, json_t *m)
@@ -279,6 +331,7 @@ static void op_identify(mp_gw_stream_session_t *s, json_t *m)
             if (ch >= 0) want[ch] = true;
         }
     }
+    if (credit) size_credit_window(s, credit);
     int failed[MP_CH_COUNT] = {0};
     for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
         if (want[ch]) failed[ch] = follow_from(s, ch, snapshot_seq);
@@ -286,7 +339,6 @@ static void op_identify(mp_gw_stream_session_t *s, json_t *m)
     send_session_frame(s, "\"op\":\"DISPATCH\",\"type\":\"READY\"");
     for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
         if (failed[ch]) send_resync(s, ch, snapshot_seq);
-    s->next_flush_ns = mp_mono_ns();
 }
 
 static void invalid_session(mp_gw_stream_session_t *s, const char *reason)
@@ -304,11 +356,12 @@ static void op_resume(mp_gw_stream_session_t *s, json_t *m)
     }
     json_t *sid = json_object_get(m, "session_id"), *tok = json_object_get(m, "resume_token");
     json_t *subs = json_object_get(m, "subscriptions"),
-           *positions = json_object_get(m, "positions");
+           *positions = json_object_get(m, "positions"), *credit = json_object_get(m, "credit");
     uint64_t last_seq;
     if (!json_is_string(sid) || !json_is_string(tok) ||
         !seq_of(json_object_get(m, "last_seq"), &last_seq) || (subs && !json_is_array(subs)) ||
-        (positions && !json_is_object(positions))) {
+        (positions && !json_is_object(positions)) ||
+        (credit && !json_is_integer(credit) && !json_is_object(credit))) {
         mp_gw_session_close(s, MP_GW_CLOSE_DECODE, "invalid RESUME");
         return;
     }
@@ -337,6 +390,7 @@ static void op_resume(mp_gw_stream_session_t *s, json_t *m)
     /* The session takes the resumed id: its tokens keep working across processes. */
     snprintf(s->sid, sizeof s->sid, "%s", json_string_value(sid));
     s->state = MP_GW_SESS_LIVE;
+    if (credit) size_credit_window(s, credit);
     for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
         if (!want[ch]) continue;
         ret = follow_from(s, ch, from[ch]);
@@ -351,11 +405,11 @@ static void op_resume(mp_gw_stream_session_t *s, json_t *m)
             return;
         }
     }
+    if (credit) apply_credit(s, credit, false);
     /* Missed changes first (coalesced, no credit spent), then RESUMED. */
     mp_gw_dispatch_flush(h, s, true);
     h->resume_success_total++;
     send_session_frame(s, "\"op\":\"DISPATCH\",\"type\":\"RESUMED\"");
-    s->next_flush_ns = mp_mono_ns();
 }
 
 static void op_subscribe(mp_gw_stream_session_t *s, json_t *m, bool subscribe)
@@ -493,10 +547,12 @@ void mp_gw_session_on_message(mp_gw_stream_session_t *s, const char *data, size_
             op_subscribe(s, m, false);
         } else if (o[1] == 'R') {
             json_t *cc = json_object_get(m, "channel_credit");
-            if (!json_is_object(cc))
+            if (!json_is_object(cc)) {
                 mp_gw_session_close(s, MP_GW_CLOSE_DECODE, "invalid CREDIT");
-            else
+            } else {
+                note_credit_period(s, mp_mono_ns());
                 apply_credit(s, cc, true);
+            }
         } else {
             op_client_metrics(s, m);
         }

@@ -38,10 +38,14 @@ typedef struct mp_gw_stream_chan {
     bool subscribed;
     bool paused;     /* RESYNC_REQUIRED sent: nothing flows until SUBSCRIBE */
     bool held;       /* changes wait on zero credit (counted once per episode) */
-    uint64_t fed;    /* journal seq up to which this channel's changes were considered */
+    bool lazy;       /* caught up: pending is empty and the changes after fed are the hub's
+                        feed (stream_feed.h); batches are shared, nothing is copied per delta */
+    uint64_t fed;    /* journal seq up to which this channel's changes were considered
+                        (lazy: were sent) */
     uint64_t pos;    /* seq of the last batch sent, or the position set by IDENTIFY /
                         SUBSCRIBE / RESUME: the next batch's prev_seq */
-    uint32_t credit; /* batches that may be sent, <= MP_GW_STREAM_CREDIT_MAX */
+    uint32_t credit; /* batches that may be sent, <= the session's credit_cap */
+    uint64_t next_batch_ns; /* no flush round before this (pacing, see batch_pace_ns) */
     mp_gw_coalesce_t pending;
 } mp_gw_stream_chan_t;
 
@@ -53,7 +57,11 @@ typedef struct mp_gw_stream_session {
     struct mp_gw_ws *ws; /* NULL once the connection is gone */
     int state;
     char sid[MP_GW_SESSION_ID_TEXT];
-    uint64_t opened_ns, last_msg_ns, next_flush_ns, closing_ns;
+    uint64_t opened_ns, last_msg_ns, closing_ns;
+    uint32_t credit_cap;     /* outstanding credit per channel: 64, or IDENTIFY's larger ask */
+    uint64_t refill_ns;      /* estimated time between the client's CREDIT messages */
+    uint64_t last_credit_ns; /* arrival of the last CREDIT (opening before the first) */
+    uint32_t credit_periods; /* CREDIT messages seen */
     uint64_t rate_ms[MP_GW_STREAM_RATE_MSGS]; /* arrival times of the last messages */
     uint32_t rate_next;
     uint32_t rate_count;
@@ -77,6 +85,10 @@ void mp_gw_session_close(mp_gw_stream_session_t *s, uint16_t code, const char *r
 /* Sends a text frame; a send queue over the hub's cap closes with 4010. Returns 0 or
  * -EPIPE when the session is closing. */
 int mp_gw_session_send(mp_gw_stream_session_t *s, const char *text, size_t len);
+
+/* The same for a shared frame (a reference is taken). */
+struct mp_gw_frame;
+int mp_gw_session_send_frame(mp_gw_stream_session_t *s, struct mp_gw_frame *f);
 
 /* Timers of one session (identify deadline, heartbeat timeout, close deadline); called
  * by the dispatcher each tick. */

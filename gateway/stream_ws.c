@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "gateway/http.h"
 #include "gateway/stream_session.h"
+#include "gateway/ws_out.h"
 
 #include <errno.h>
 #include <h2o/websocket.h>
@@ -14,9 +15,17 @@
 #define WSLAY_MAX_MSG 65536         /* wslay buffers at most this (1009 beyond); 4002 past 4096 */
 #define SEND_CAP_DEFAULT (4u << 20) /* queued bytes per connection before close 4010 */
 
+/* Every text frame goes out through `out` (one writev per batch of frames, shared
+ * buffers, no copy); wslay parses what the client sends and writes only control frames
+ * (pong, close), and only while `out` has nothing in flight: h2o allows one write per
+ * socket at a time, and a close is queued in wslay only once `out` drained (or after
+ * dropping what waits, for 4010), so it follows every message queued before it. */
 struct mp_gw_ws {
     h2o_websocket_conn_t *conn;
     mp_gw_stream_session_t *s;
+    bool closing;     /* a close is queued in wslay: no more messages */
+    bool in_callback; /* inside h2o_websocket_proceed (on_ws_msg): it writes wslay's frames */
+    mp_gw_ws_out_t out;
 };
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past U+10FFFF. */
@@ -51,35 +60,76 @@ static bool utf8_valid(const uint8_t *p, size_t n)
 
 int mp_gw_ws_send(mp_gw_ws_t *ws, const char *text, size_t len, size_t cap)
 {
-    if (!ws->conn) return -EPIPE;
-    if (wslay_event_get_queued_msg_length(ws->conn->ws_ctx) + len > cap) return -ENOBUFS;
-    struct wslay_event_msg msg = {
-        .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)text, .msg_length = len};
-    return wslay_event_queue_msg(ws->conn->ws_ctx, &msg) == 0 ? 0 : -EPIPE;
+    if (!ws->conn || ws->closing) return -EPIPE;
+    mp_gw_frame_t *f = mp_gw_frame_text(text, len);
+    if (!f) return -ENOBUFS; /* out of memory: the session closes 4010, resumable */
+    int ret = mp_gw_ws_out_push(&ws->out, f, cap);
+    mp_gw_frame_unref(f);
+    return ret;
+}
+
+int mp_gw_ws_send_frame(mp_gw_ws_t *ws, mp_gw_frame_t *f, size_t cap)
+{
+    if (!ws->conn || ws->closing) return -EPIPE;
+    return mp_gw_ws_out_push(&ws->out, f, cap);
+}
+
+static void ws_release(mp_gw_ws_t *ws);
+static void on_out_written(h2o_socket_t *sock, const char *err);
+
+/* Starts a write of the queued frames when the socket is free; with nothing of ours
+ * queued, lets wslay write its control frames. May free ws (h2o_websocket_proceed ends
+ * in on_ws_msg(NULL) when the close handshake is over): callers return after it. */
+static void out_kick(mp_gw_ws_t *ws)
+{
+    h2o_websocket_conn_t *conn = ws->conn;
+    /* sock is set once h2o finished the 101 response; until then nothing goes out. */
+    if (!conn || !conn->sock || h2o_socket_is_writing(conn->sock)) return;
+    h2o_iovec_t iov[MP_GW_WS_OUT_WRITE_MAX];
+    unsigned n = mp_gw_ws_out_take(&ws->out, iov, MP_GW_WS_OUT_WRITE_MAX);
+    if (n) {
+        h2o_socket_write(conn->sock, iov, n, on_out_written);
+        return;
+    }
+    if (!ws->in_callback && ws->out.inflight == 0 && wslay_event_want_write(conn->ws_ctx))
+        h2o_websocket_proceed(conn);
+}
+
+static void on_out_written(h2o_socket_t *sock, const char *err)
+{
+    h2o_websocket_conn_t *conn = sock->data;
+    mp_gw_ws_t *ws = conn->data;
+    mp_gw_ws_out_written(&ws->out);
+    if (err) {
+        ws_release(ws);
+        return;
+    }
+    out_kick(ws);
 }
 
 void mp_gw_ws_close(mp_gw_ws_t *ws, uint16_t code, const char *reason)
 {
-    if (ws->conn)
-        wslay_event_queue_close(ws->conn->ws_ctx, code, (const uint8_t *)reason, strlen(reason));
+    if (!ws->conn || ws->closing) return;
+    ws->closing = true;
+    mp_gw_ws_out_drop_waiting(&ws->out);
+    wslay_event_queue_close(ws->conn->ws_ctx, code, (const uint8_t *)reason, strlen(reason));
 }
 
 size_t mp_gw_ws_queued(const mp_gw_ws_t *ws)
 {
-    return ws->conn ? wslay_event_get_queued_msg_length(ws->conn->ws_ctx) : 0;
+    return ws->conn ? ws->out.bytes + wslay_event_get_queued_msg_length(ws->conn->ws_ctx) : 0;
 }
 
 void mp_gw_ws_flush(mp_gw_ws_t *ws)
 {
-    /* sock is set once h2o finished the 101 response; until then h2o sends on its own.
-     * proceed may close the connection (on_ws_msg with NULL frees ws). */
-    if (ws->conn && ws->conn->sock) h2o_websocket_proceed(ws->conn);
+    out_kick(ws);
 }
 
 static void ws_release(mp_gw_ws_t *ws)
 {
     if (ws->s) mp_gw_session_detach(ws->s);
-    h2o_websocket_close(ws->conn);
+    h2o_websocket_close(ws->conn); /* closes the socket: no write callback after this */
+    mp_gw_ws_out_clear(&ws->out);
     free(ws);
 }
 
@@ -97,6 +147,7 @@ static void on_ws_msg(h2o_websocket_conn_t *conn, const struct wslay_event_on_ms
     }
     mp_gw_stream_session_t *s = ws->s;
     if (!s) return;
+    ws->in_callback = true;
     if (arg->opcode == WSLAY_BINARY_FRAME) {
         mp_gw_session_close(s, MP_GW_CLOSE_UNSUPPORTED, "text frames only");
     } else if (arg->opcode == WSLAY_TEXT_FRAME) {
@@ -107,7 +158,10 @@ static void on_ws_msg(h2o_websocket_conn_t *conn, const struct wslay_event_on_ms
         else
             mp_gw_session_on_message(s, (const char *)arg->msg, arg->msg_length);
     }
-    /* Pings are answered by wslay; pongs and the peer's close need nothing here. */
+    /* Pings are answered by wslay; pongs and the peer's close need nothing here.
+     * Replies go out now, not at the next tick. */
+    out_kick(ws);
+    ws->in_callback = false;
 }
 
 static int on_stream(void *ctx, h2o_req_t *req)

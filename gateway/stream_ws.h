@@ -20,17 +20,25 @@ typedef struct mp_gw_ws mp_gw_ws_t;
  * Returns 0 or a negative errno. */
 int mp_gw_stream_register(mp_gw_services_t *svc);
 
-/* Queues a text frame. Returns 0, -ENOBUFS when the send queue passed cap (the caller
+/* Queues a text frame (copied once into a frame buffer). Returns 0, -ENOBUFS when the send queue passed cap (the caller
  * closes 4010), -EPIPE when closed. */
 int mp_gw_ws_send(mp_gw_ws_t *ws, const char *text, size_t len, size_t cap);
 
-/* Queues a close frame with code and reason. */
+/* Queues a shared frame (a reference is taken). Returns 0, -ENOBUFS past cap, -EPIPE
+ * when closed or closing. */
+struct mp_gw_frame;
+int mp_gw_ws_send_frame(mp_gw_ws_t *ws, struct mp_gw_frame *f, size_t cap);
+
+/* Queues a close frame with code and reason after what is in flight; messages queued
+ * and not yet in flight are dropped (the session waits for the queue to drain before
+ * closing, except for 4010). */
 void mp_gw_ws_close(mp_gw_ws_t *ws, uint16_t code, const char *reason);
 
 /* Bytes queued for sending. */
 size_t mp_gw_ws_queued(const mp_gw_ws_t *ws);
 
-/* Pushes queued frames to the socket (outside h2o's own callbacks). */
+/* Starts writing queued frames (one writev) when the socket is free. May end the
+ * connection (its session is then detached). */
 void mp_gw_ws_flush(mp_gw_ws_t *ws);
 
 /* Closes the connection at once (close deadline passed); the session is detached. */

@@ -21,7 +21,7 @@ cleanup() {
         [ -n "$pid" ] && wait "$pid" 2>/dev/null
     done
     rm -f "/dev/shm/mempulse.$INSTANCE."* "/dev/shm/mempulse.$INSTANCE-"*
-    rm -rf "$WORK"
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK" # KEEP_WORK=1 keeps logs for a post-mortem
 }
 trap cleanup EXIT
 
