@@ -180,7 +180,7 @@ static mp_gw_frame_t *memo_find(mp_gw_stream_hub_t *h, unsigned ch, uint64_t pre
 {
     for (unsigned i = 0; i < h->memo_count; i++) {
         const mp_gw_batch_memo_t *m = &h->memo[i];
-        if (m->channel != ch || m->count != n || m->prev_seq != prev_seq) continue;
+        if (m->lazy || m->channel != ch || m->count != n || m->prev_seq != prev_seq) continue;
         uint32_t k = 0;
         while (k < n && m->seqs[k] == items[k]->seq)
             k++;

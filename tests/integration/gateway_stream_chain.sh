@@ -43,6 +43,25 @@ start_stack() {
 }
 
 # ---- (a) a long chain at a high rate, then state == dump ----------------------------------
+# same_as_dump INSTANCE STATE_JSON: a client's {channel: {id: seq}} equals mempulse-shm dump.
+same_as_dump() {
+    python3 - "$BIN_SHM" "$1" "$2" <<'PY'
+import json, subprocess, sys
+shm, inst, out = sys.argv[1:4]
+got = json.load(open(out))
+bad = 0
+for ch, st in got.items():
+    d = json.loads(subprocess.check_output([shm, "dump", ch, "--json", "--instance", inst]))
+    want = {e["id"]: e["seq"] for e in d["items"]}
+    if want != st:
+        bad += 1
+        diff = [k for k in set(want) & set(st) if want[k] != st[k]]
+        print(ch, "dump", len(want), "stream", len(st), "missing", len(set(want) - set(st)),
+              "extra", len(set(st) - set(want)), "seq differs", len(diff))
+sys.exit(1 if bad else 0)
+PY
+}
+
 PORT=$(free_port)
 start_stack "$INSTANCE" 5000 11 "$PORT" --journal 262144 --journal-mb 64
 ingest_a=$INGEST_PID
@@ -73,22 +92,39 @@ import json, sys
 r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 assert r["ok"] and r["deltas"] >= int(sys.argv[2]), r
 PY
-python3 - "$BIN_SHM" "$INSTANCE" "$WORK/state.json" <<'PY' || fail "stream state differs from the dump"
-import json, subprocess, sys
-shm, inst, out = sys.argv[1:4]
-got = json.load(open(out))
-bad = 0
-for ch, st in got.items():
-    d = json.loads(subprocess.check_output([shm, "dump", ch, "--json", "--instance", inst]))
-    want = {e["id"]: e["seq"] for e in d["items"]}
-    if want != st:
-        bad += 1
-        diff = [k for k in set(want) & set(st) if want[k] != st[k]]
-        print(ch, "dump", len(want), "stream", len(st), "missing", len(set(want) - set(st)),
-              "extra", len(set(st) - set(want)), "seq differs", len(diff))
-sys.exit(1 if bad else 0)
-PY
+same_as_dump "$INSTANCE" "$WORK/state.json" || fail "stream state differs from the dump"
+
+# ---- (d) clients in every credit state on one gateway converge: a wide window (shared
+# lazy batches), the default 64 (paced) and a stingy one (held on zero credit most of the
+# time: its channels leave the shared path and coalesce on their own), at the same time.
+INST_C="$INSTANCE-crowd"
+PORT_C=$(free_port)
+start_stack "$INST_C" 300 13 "$PORT_C"
+ingest_c=$INGEST_PID
+crowd=()
+for spec in "256 1000 inf" "64 1000 inf" "3 700 3"; do
+    read -r window refill_ms refill_max <<<"$spec"
+    tag="crowd-$window"
+    FOLLOW_CREDIT=$window FOLLOW_REFILL_MS=$refill_ms FOLLOW_REFILL_MAX=${refill_max/inf/Infinity} \
+        CLIENT_TIMEOUT_MS=90000 timeout 100 node "$CLIENT" follow "$PORT_C" 3000 60 \
+        "$WORK/$tag.json" "$WORK/$tag.reached" "$WORK/crowd.stop" >"$WORK/$tag.out" 2>&1 &
+    crowd+=($!)
+    track $!
+done
+for window in 256 64 3; do
+    wait_until 65 test -e "$WORK/crowd-$window.reached" || fail "crowd client (credit $window): $(cat "$WORK/crowd-$window.out")"
+done
+kill -TERM $ingest_c
+wait_until 20 exited $ingest_c || fail "ingest ($INST_C) did not exit after SIGTERM"
+touch "$WORK/crowd.stop"
+for i in 0 1 2; do
+    wait "${crowd[$i]}" || fail "crowd client $i: $(cat "$WORK"/crowd-*.out)"
+done
+for window in 256 64 3; do
+    same_as_dump "$INST_C" "$WORK/crowd-$window.json" || fail "crowd client (credit $window) differs from the dump"
+done
+echo "crowd: $(tail -qn1 "$WORK"/crowd-*.out | tr '\n' ' ')"
 for log in "$WORK"/*.gw.log "$WORK"/*.rm.log "$WORK"/*.ingest.log; do
     if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$log"; then fail "sanitizer report in $log: $(grep -m3 -E 'Sanitizer|runtime error' "$log")"; fi
 done
-pass "100k-delta chain == dump, RESYNC_REQUIRED + client rule, SUBSCRIBE/UNSUBSCRIBE"
+pass "100k-delta chain == dump, RESYNC_REQUIRED + client rule, SUBSCRIBE/UNSUBSCRIBE, clients in every credit state converge"
