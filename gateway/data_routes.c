@@ -40,6 +40,7 @@ static int snapshot_v2(void *ctx, h2o_req_t *req)
             mp_gw_send_error(req, 400, "bad_request", "%s", err);
         return 0;
     }
+    query.accept_gzip = mp_gw_accepts_gzip(req);
     const mp_rm_region_t *rm = need_rm(d, req);
     if (!rm) return 0;
     /* The response lives in the request's pool: its head and tail are segments too. */
@@ -57,6 +58,12 @@ static int snapshot_v2(void *ctx, h2o_req_t *req)
     h2o_iovec_t segs[MP_GW_SNAPSHOT_SEGS];
     for (unsigned i = 0; i < resp->nsegs; i++)
         segs[i] = h2o_iovec_init(resp->segs[i].base, resp->segs[i].len);
+    /* Full responses may be compressed: caches between must keep the encodings apart. */
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL,
+                   H2O_STRLIT("Accept-Encoding"));
+    if (resp->gzip)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_ENCODING, NULL,
+                       H2O_STRLIT("gzip"));
     /* The references move to the response, released when the request ends. */
     mp_gw_send_segments(req, 200, MP_GW_CT_JSON, segs, resp->nsegs, resp->refs, resp->nrefs);
     resp->nrefs = 0;

@@ -125,6 +125,40 @@ void mp_gw_send_segments(h2o_req_t *req, int status, const char *content_type,
     }
 }
 
+bool mp_gw_accepts_gzip(const h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_ENCODING, -1);
+    if (i < 0) return false;
+    const char *p = req->headers.entries[i].value.base;
+    const char *end = p + req->headers.entries[i].value.len;
+    /* Comma-separated codings with optional parameters; only q=0 refuses (RFC 9110 12.5.3). */
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        const char *tok = p;
+        while (p < end && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
+        size_t tlen = (size_t)(p - tok);
+        const char *params = p;
+        while (p < end && *p != ',')
+            p++;
+        bool named = (tlen == 4 && !strncasecmp(tok, "gzip", 4)) || (tlen == 1 && *tok == '*');
+        if (!named) continue;
+        const char *q = memmem(params, (size_t)(p - params), "q=", 2);
+        if (!q) return true;
+        q += 2;
+        bool zero = true; /* "0", "0.", "0.000" */
+        if (q < p && *q == '0') {
+            for (q++; q < p && *q != ' ' && *q != '\t'; q++)
+                if (*q != '.' && *q != '0') zero = false;
+        } else {
+            zero = false;
+        }
+        if (!zero) return true;
+    }
+    return false;
+}
+
 void mp_gw_send(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
 {
     h2o_iovec_t seg = h2o_strdup(&req->pool, body, len);

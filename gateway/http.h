@@ -7,6 +7,7 @@
 #ifndef MP_GW_HTTP_H
 #define MP_GW_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ void mp_gw_send_error(h2o_req_t *req, int status, const char *code, const char *
 /* Responds with status and the concatenation of segs[0..nsegs) without copying them.
  * Takes over the nrefs body references (released when the request ends, however it
  * ends); the segments must lie in those bodies, in static memory, or in req's pool. */
+/* Whether the request's Accept-Encoding allows gzip (gzip or *, without q=0). */
+bool mp_gw_accepts_gzip(const h2o_req_t *req);
+
 void mp_gw_send_segments(h2o_req_t *req, int status, const char *content_type,
                          const h2o_iovec_t *segs, size_t nsegs, mp_gw_body_t *const *refs,
                          size_t nrefs);

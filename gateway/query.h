@@ -19,6 +19,7 @@ typedef struct mp_gw_snapshot_query {
     uint32_t channels; /* bit per mp_rm_channel_t; MP_GW_ALL_CHANNELS when absent */
     bool has_since;
     uint64_t since_seq;
+    bool accept_gzip; /* not from the query string: the request's Accept-Encoding */
 } mp_gw_snapshot_query_t;
 
 /* Parses q (len bytes after the '?', not NUL-terminated; len 0 for none) into out.

@@ -6,15 +6,16 @@
 #include "common/clock.h"
 #include "gateway/delta.h"
 #include "gateway/entity_cache.h"
+#include "gateway/gzip_parts.h"
 #include "gateway/prom.h"
 #include "readmodel/rm_json.h"
 #include "readmodel/rm_reader.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
 
 /* Scanning more journal entries than this many times the entities the requested channels
@@ -32,6 +33,8 @@ typedef struct section {
     uint64_t channel_seq;     /* channel's last seq, read before copying */
     uint64_t journal_seq;     /* journal seq read before copying: what the section vouches for */
     uint64_t built_ns;        /* CLOCK_MONOTONIC */
+    mp_gw_body_t *gz;         /* body as a sync-flushed raw deflate part; NULL until asked */
+    uint32_t crc;             /* CRC-32 of body, with gz */
 } section_t;
 
 struct mp_gw_snapshot {
@@ -39,6 +42,7 @@ struct mp_gw_snapshot {
     mp_gw_body_pool_t *pool;
     section_t sec[MP_CH_COUNT];
     mp_gw_delta_t *delta;
+    mp_gw_gz_t *gz;          /* created at the first gzip response */
     mp_gw_hist_t build_ms;   /* dashboard_snapshot_build_ms: section rebuilds per request */
     mp_gw_hist_t request_ms; /* snapshot_v2_build_ms: whole requests */
     uint64_t full_total, delta_total;
@@ -46,6 +50,7 @@ struct mp_gw_snapshot {
     uint64_t entities_encoded, entities_reused;
     uint64_t fallback_window, fallback_size, fallback_reset, fallback_ahead;
     uint64_t skipped_slots, torn_slots;
+    uint64_t gzip_total, gzip_sections, gzip_in_bytes, gzip_out_bytes;
 };
 
 int mp_gw_snapshot_create(const mp_gw_snapshot_cfg_t *cfg, mp_gw_body_pool_t *pool,
@@ -66,6 +71,8 @@ static void drop_sections(mp_gw_snapshot_t *s)
     for (int ch = 0; ch < MP_CH_COUNT; ch++) {
         mp_gw_body_unref(s->sec[ch].body);
         s->sec[ch].body = NULL;
+        mp_gw_body_unref(s->sec[ch].gz);
+        s->sec[ch].gz = NULL;
         mp_gw_enc_cache_destroy(s->sec[ch].cache);
         s->sec[ch].cache = NULL;
     }
@@ -76,6 +83,7 @@ void mp_gw_snapshot_destroy(mp_gw_snapshot_t *s)
     if (!s) return;
     drop_sections(s);
     mp_gw_delta_destroy(s->delta);
+    mp_gw_gz_destroy(s->gz);
     free(s);
 }
 
@@ -272,6 +280,8 @@ static int build_section(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t
     mp_gw_enc_cache_commit(sec->cache);
     mp_gw_body_unref(recent);
     mp_gw_body_unref(sec->body);
+    mp_gw_body_unref(sec->gz);
+    sec->gz = NULL;
     sec->body = b;
     sec->recent_base = recent_base;
     sec->rm_gen = rm_gen;
@@ -323,6 +333,86 @@ static void finish_resp(mp_gw_snapshot_t *s, const mp_rm_marks_t *m,
     add_seg(r, r->tail, strlen(r->tail));
 }
 
+/* ---- gzip ---- */
+
+/* Compresses a section's body once (level 1: it is redone whenever the channel moves).
+ * Returns 0, or an error: the response then goes out uncompressed. */
+static int section_gz(mp_gw_snapshot_t *s, section_t *sec)
+{
+    if (sec->gz) return 0;
+    if (sec->body->len > MP_GW_SNAPSHOT_GZ_SECTION_MAX) return -E2BIG;
+    if (!s->gz && !(s->gz = mp_gw_gz_create(1))) return -ENOMEM;
+    mp_gw_body_t *z = NULL;
+    int ret = mp_gw_body_get(s->pool, sec->body->len / 3 + 1024, &z);
+    if (!ret) ret = mp_gw_gz_deflate(s->gz, sec->body->data, sec->body->len, z);
+    if (ret) {
+        mp_gw_body_unref(z);
+        return ret;
+    }
+    sec->gz = z;
+    sec->crc = mp_gw_gz_crc(0, sec->body->data, sec->body->len);
+    s->gzip_sections++;
+    s->gzip_in_bytes += sec->body->len;
+    s->gzip_out_bytes += z->len;
+    return 0;
+}
+
+/* Rewrites the full response r (head, sections separated by commas, tail) as one gzip
+ * member: header + stored head, per section a stored comma and its cached deflate part,
+ * stored tail, end. Leaves r as it is when a section cannot be compressed. */
+static void gzip_resp(mp_gw_snapshot_t *s, const mp_gw_snapshot_query_t *q,
+                      mp_gw_snapshot_resp_t *r)
+{
+    static const char comma = ',';
+    section_t *secs[MP_CH_COUNT];
+    unsigned n = 0;
+    for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
+        if (!(q->channels & (1u << ch))) continue;
+        if (section_gz(s, &s->sec[ch])) return;
+        secs[n++] = &s->sec[ch];
+    }
+    /* The plain sections' references give way to their compressed parts' (the cache
+     * keeps the plain bodies, whose lengths the CRC needs, alive meanwhile). */
+    mp_gw_snapshot_resp_release(r);
+    size_t head_len = strlen(r->head), tail_len = strlen(r->tail);
+    uint8_t *gh = (uint8_t *)r->gz_head, *gt = (uint8_t *)r->gz_tail;
+    size_t gh_len = mp_gw_gz_header(gh);
+    gh_len += mp_gw_gz_stored(gh + gh_len, r->head, head_len);
+    uint32_t crc = mp_gw_gz_crc(0, r->head, head_len);
+    uint64_t total = head_len;
+    unsigned nsegs = 0;
+    r->segs[nsegs].base = r->gz_head;
+    r->segs[nsegs++].len = gh_len;
+    size_t bytes = gh_len;
+    for (unsigned i = 0; i < n; i++) {
+        if (i > 0) {
+            r->segs[nsegs].base = (const char *)r->gz_comma;
+            r->segs[nsegs++].len = mp_gw_gz_stored(r->gz_comma, &comma, 1);
+            bytes += 1 + MP_GW_GZ_STORED_OVERHEAD;
+            crc = mp_gw_gz_crc(crc, &comma, 1);
+            total += 1;
+        }
+        mp_gw_body_ref(secs[i]->gz);
+        r->refs[r->nrefs++] = secs[i]->gz;
+        r->segs[nsegs].base = secs[i]->gz->data;
+        r->segs[nsegs++].len = secs[i]->gz->len;
+        bytes += secs[i]->gz->len;
+        crc = mp_gw_gz_crc_combine(crc, secs[i]->crc, secs[i]->body->len);
+        total += secs[i]->body->len;
+    }
+    size_t gt_len = mp_gw_gz_stored(gt, r->tail, tail_len);
+    crc = mp_gw_gz_crc(crc, r->tail, tail_len);
+    total += tail_len;
+    gt_len += mp_gw_gz_end(gt + gt_len, crc, total);
+    r->segs[nsegs].base = r->gz_tail;
+    r->segs[nsegs++].len = gt_len;
+    bytes += gt_len;
+    r->nsegs = nsegs;
+    r->total = bytes;
+    r->gzip = true;
+    s->gzip_total++;
+}
+
 static int build_full(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t rm_gen,
                       const mp_rm_marks_t *m, const mp_gw_snapshot_query_t *q,
                       mp_gw_snapshot_resp_t *r)
@@ -360,6 +450,7 @@ static int build_full(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t rm
     if (r->rebuilt) mp_gw_hist_observe(&s->build_ms, r->rebuild_ms);
     s->full_total++;
     finish_resp(s, m, q, r);
+    if (q->accept_gzip) gzip_resp(s, q, r);
     return 0;
 }
 
@@ -488,6 +579,8 @@ int mp_gw_snapshot_build(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t
         if (s->sec[ch].body && s->sec[ch].rm_gen != rm_gen) { /* another mapping: stale */
             mp_gw_body_unref(s->sec[ch].body);
             s->sec[ch].body = NULL;
+            mp_gw_body_unref(s->sec[ch].gz);
+            s->sec[ch].gz = NULL;
             if (s->sec[ch].cache) mp_gw_enc_cache_reset(s->sec[ch].cache);
         }
     mp_rm_marks_t m;
@@ -512,7 +605,10 @@ static const struct snapshot_counter {
     const char *labels;
     size_t offset;
 } snapshot_counters[] = {
-#define ROW(name, help, labels, field) {name, help, labels, offsetof(mp_gw_snapshot_t, field)}
+#define ROW(name, help, labels, field)                                                             \
+    {                                                                                              \
+        name, help, labels, offsetof(mp_gw_snapshot_t, field)                                      \
+    }
     ROW("gateway_snapshot_responses_total", "snapshot-v2 responses by mode", "mode=\"full\"",
         full_total),
     ROW("gateway_snapshot_responses_total", NULL, "mode=\"delta\"", delta_total),
@@ -535,6 +631,14 @@ static const struct snapshot_counter {
         "read-model slots a snapshot could not copy (skipped: being written; torn: must stay 0)",
         "kind=\"skipped\"", skipped_slots),
     ROW("gateway_snapshot_slots_lost_total", NULL, "kind=\"torn\"", torn_slots),
+    ROW("gateway_snapshot_gzip_responses_total",
+        "full snapshots sent gzip-encoded from the sections' cached compressed parts", NULL,
+        gzip_total),
+    ROW("gateway_snapshot_gzip_sections_total", "sections compressed (once per build)", NULL,
+        gzip_sections),
+    ROW("gateway_snapshot_gzip_bytes_total", "bytes of sections compressed, in and out",
+        "side=\"in\"", gzip_in_bytes),
+    ROW("gateway_snapshot_gzip_bytes_total", NULL, "side=\"out\"", gzip_out_bytes),
 #undef ROW
 };
 

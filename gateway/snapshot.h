@@ -25,6 +25,9 @@
 
 /* head, one or two segments per channel, tail */
 #define MP_GW_SNAPSHOT_SEGS (2 * MP_CH_COUNT + 2)
+/* A section larger than this is not compressed (compressing it again at every change
+ * would cost more than its bytes on the wire); the response then goes out as is. */
+#define MP_GW_SNAPSHOT_GZ_SECTION_MAX (2u << 20)
 
 typedef struct mp_gw_snapshot_cfg {
     uint64_t coalesce_ns;         /* see the cache rule above; 0 reuses exact sections only */
@@ -44,11 +47,16 @@ typedef struct mp_gw_snapshot_resp {
     mp_gw_body_t *refs[MP_CH_COUNT + 1];
     unsigned nrefs;
     bool delta;        /* mode "delta" (else "full") */
+    bool gzip;         /* segs form a gzip member (Content-Encoding: gzip) */
     bool rebuilt;      /* at least one section was (re)built for this response */
     double rebuild_ms; /* time spent rebuilding sections */
     uint64_t snapshot_seq;
     char head[256];
     char tail[128];
+    /* gzip framing around head and tail (see gzip_parts.h), and a stored comma */
+    char gz_head[16 + 256];
+    char gz_tail[16 + 128];
+    uint8_t gz_comma[8];
 } mp_gw_snapshot_resp_t;
 
 typedef struct mp_gw_snapshot mp_gw_snapshot_t;
@@ -65,6 +73,8 @@ void mp_gw_snapshot_destroy(mp_gw_snapshot_t *s);
  * see mp_gw_regions_t; a new generation drops the cache). Delta mode when q has a
  * since_seq inside the journal window and the coalesced changes stay smaller than a full
  * snapshot (fewer entities than the channels hold, a bounded scan); full otherwise.
+ * A full response to a query with accept_gzip is a gzip member made of the sections'
+ * cached compressed parts (resp->gzip), unless a section is too large to compress.
  * Returns 0 with resp filled; -ENOSPC when a section exceeds the body size limit;
  * -ENOMEM when the body budget is exhausted (resp then holds no references). */
 int mp_gw_snapshot_build(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t rm_gen,

@@ -192,8 +192,8 @@ static mp_gw_frame_t *memo_find(mp_gw_stream_hub_t *h, unsigned ch, uint64_t pre
 /* Remembers frame f (a reference is taken); when full, replaces the oldest entry. */
 static mp_gw_batch_memo_t *memo_slot(mp_gw_stream_hub_t *h)
 {
-    unsigned i = h->memo_count < MP_GW_STREAM_MEMO ? h->memo_count++
-                                                   : h->memo_next++ % MP_GW_STREAM_MEMO;
+    unsigned i =
+        h->memo_count < MP_GW_STREAM_MEMO ? h->memo_count++ : h->memo_next++ % MP_GW_STREAM_MEMO;
     mp_gw_frame_unref(h->memo[i].frame);
     free(h->memo[i].seqs);
     h->memo[i] = (mp_gw_batch_memo_t){0};
@@ -207,13 +207,15 @@ static void memo_add(mp_gw_stream_hub_t *h, unsigned ch, uint64_t prev_seq,
     if (!seqs) return; /* only a lost chance to share */
     for (uint32_t k = 0; k < n; k++)
         seqs[k] = items[k]->seq;
-    *memo_slot(h) = (mp_gw_batch_memo_t){
-        .channel = (uint8_t)ch, .count = n, .prev_seq = prev_seq, .seqs = seqs,
-        .frame = mp_gw_frame_ref(f)};
+    *memo_slot(h) = (mp_gw_batch_memo_t){.channel = (uint8_t)ch,
+                                         .count = n,
+                                         .prev_seq = prev_seq,
+                                         .seqs = seqs,
+                                         .frame = mp_gw_frame_ref(f)};
 }
 
 static const mp_gw_batch_memo_t *lazy_memo_find(const mp_gw_stream_hub_t *h, unsigned ch,
-                                                 uint64_t prev_seq, uint64_t from)
+                                                uint64_t prev_seq, uint64_t from)
 {
     for (unsigned i = 0; i < h->memo_count; i++) {
         const mp_gw_batch_memo_t *m = &h->memo[i];
@@ -321,6 +323,7 @@ static void materialize(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsign
     const mp_gw_feed_t *f = &h->feed[ch];
     if (!c->lazy) return;
     c->lazy = false;
+    h->materialized_total++;
     if (c->fed < mp_gw_feed_floor(f)) { /* the feed no longer holds all of it */
         resync(h, s, ch);
         return;
@@ -333,44 +336,45 @@ static void materialize(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsign
     c->fed = h->cursor;
 }
 
-/* The one batch that carries feed[i0, tail) of channel ch after prev_seq, coalesced,
- * built once per flush round for every lazy session at the same positions. Its frame is
- * NULL when the changes do not fit one batch (the sessions then materialize). */
-static const mp_gw_batch_memo_t *lazy_batch(mp_gw_stream_hub_t *h, unsigned ch,
-                                            uint64_t prev_seq, uint64_t from, uint32_t i0)
+/* The next batch of a lazy channel at position prev_seq that was sent everything up to
+ * `from`: the changes of feed[i0, tail) coalesced per entity, sorted by seq, cut at 256
+ * entities or a full frame. Built once per flush round for every lazy session at the same
+ * positions. Whatever did not fit stays owed: each coalesced entity's newest change is
+ * after the batch's seq, so the next batch starts after it. NULL when out of memory. */
+static const mp_gw_batch_memo_t *lazy_batch(mp_gw_stream_hub_t *h, unsigned ch, uint64_t prev_seq,
+                                            uint64_t from, uint32_t i0)
 {
     const mp_gw_batch_memo_t *m = lazy_memo_find(h, ch, prev_seq, from);
     if (m) return m;
     const mp_gw_feed_t *f = &h->feed[ch];
     mp_gw_coalesce_t *sc = &h->scratch;
     mp_gw_coalesce_clear(sc);
-    bool fits = f->tail - i0 <= MP_GW_STREAM_PENDING_MAX;
-    for (uint32_t i = i0; fits && i != f->tail; i++)
-        fits = mp_gw_coalesce_put(sc, mp_gw_feed_at(f, i)) == 0;
-    size_t used = 0;
-    for (uint32_t k = 0; fits && k < sc->count; k++)
-        used += sc->items[k]->len + 1;
-    fits = fits && sc->count > 0 && sc->count <= MP_GW_STREAM_BATCH_ITEMS &&
-           used <= MP_GW_STREAM_FRAME_MAX - 512;
-    mp_gw_frame_t *fr = NULL;
-    uint64_t last = 0;
-    if (fits) {
-        qsort(sc->items, sc->count, sizeof *sc->items, cmp_seq);
-        last = sc->items[sc->count - 1]->seq;
-        fr = batch_build(h, ch, prev_seq, sc->items, sc->count, used);
-        if (!fr) return NULL;
-        h->batches_built_total++;
-    }
-    mp_gw_batch_memo_t *slot = memo_slot(h);
-    *slot = (mp_gw_batch_memo_t){.lazy = true, .channel = (uint8_t)ch, .prev_seq = prev_seq,
-                                 .from = from, .last_seq = last, .count = sc->count, .frame = fr};
+    for (uint32_t i = i0; i != f->tail; i++)
+        if (mp_gw_coalesce_put(sc, mp_gw_feed_at(f, i))) return NULL; /* feed <= pending cap */
+    if (sc->count == 0) return NULL;
+    qsort(sc->items, sc->count, sizeof *sc->items, cmp_seq);
+    size_t budget = MP_GW_STREAM_FRAME_MAX - 512, used = 0;
+    uint32_t n = 0;
+    while (n < sc->count && n < MP_GW_STREAM_BATCH_ITEMS && used + sc->items[n]->len + 1 <= budget)
+        used += sc->items[n++]->len + 1;
+    mp_gw_frame_t *fr = n ? batch_build(h, ch, prev_seq, sc->items, n, used) : NULL;
+    uint64_t last = n ? sc->items[n - 1]->seq : 0;
     mp_gw_coalesce_clear(sc);
+    if (!fr) return NULL;
+    h->batches_built_total++;
+    mp_gw_batch_memo_t *slot = memo_slot(h);
+    *slot = (mp_gw_batch_memo_t){.lazy = true,
+                                 .channel = (uint8_t)ch,
+                                 .prev_seq = prev_seq,
+                                 .from = from,
+                                 .last_seq = last,
+                                 .count = n,
+                                 .frame = fr};
     return slot;
 }
 
-/* Flush of a lazy channel: one shared batch of what the feed holds after its position,
- * under the same credit and pacing rules; anything unusual (more than one batch, no
- * memory) falls back to materializing. */
+/* Flush of a lazy channel: shared batches of what the feed holds after its position,
+ * under the same credit and pacing rules; no memory falls back to materializing. */
 static void flush_lazy(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
                        bool ignore_credit, uint64_t now)
 {
@@ -382,30 +386,31 @@ static void flush_lazy(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigne
         c->fed = h->cursor > c->fed ? h->cursor : c->fed;
         return;
     }
-    if (!ignore_credit) {
-        if (now < c->next_batch_ns && owed < MP_GW_STREAM_BATCH_ITEMS) return;
-        if (c->credit == 0) {
+    if (!ignore_credit && now < c->next_batch_ns && owed < MP_GW_STREAM_BATCH_ITEMS) return;
+    bool sent_any = false;
+    while (owed > 0 && s->state == MP_GW_SESS_LIVE) {
+        if (!ignore_credit && c->credit == 0) {
             if (!c->held) h->credit_exhausted_total++;
             c->held = true;
-            if (owed > MP_GW_FEED_CAP / 2) materialize(h, s, ch); /* before the feed drops */
+            break;
+        }
+        const mp_gw_batch_memo_t *b = lazy_batch(h, ch, c->pos, c->fed, i0);
+        if (!b) {
+            materialize(h, s, ch);
+            flush_channel(h, s, ch, ignore_credit, now);
             return;
         }
+        if (mp_gw_session_send_frame(s, b->frame)) return;
+        h->batches_total++;
+        c->pos = c->fed = b->last_seq;
+        c->held = false;
+        sent_any = true;
+        if (!ignore_credit) c->credit--;
+        i0 = mp_gw_feed_after(f, c->fed);
+        owed = f->tail - i0;
     }
-    const mp_gw_batch_memo_t *b = lazy_batch(h, ch, c->pos, c->fed, i0);
-    if (!b || !b->frame) {
-        materialize(h, s, ch);
-        flush_channel(h, s, ch, ignore_credit, now);
-        return;
-    }
-    if (mp_gw_session_send_frame(s, b->frame)) return;
-    h->batches_total++;
-    c->pos = b->last_seq;
-    c->fed = h->cursor;
-    c->held = false;
-    if (!ignore_credit) {
-        c->credit--;
-        c->next_batch_ns = now + batch_pace_ns(s, c, now);
-    }
+    if (owed == 0) c->fed = h->cursor; /* nothing of this channel after the feed's tail */
+    if (sent_any && !ignore_credit) c->next_batch_ns = now + batch_pace_ns(s, c, now);
 }
 
 static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
@@ -503,8 +508,8 @@ static void fan_out(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
  * MP_GW_STREAM_TICK_SCAN deltas) take their deltas into their own maps first. */
 static void materialize_before_drops(mp_gw_stream_hub_t *h, uint64_t newest)
 {
-    uint64_t scan = newest - h->cursor < MP_GW_STREAM_TICK_SCAN ? newest - h->cursor
-                                                                 : MP_GW_STREAM_TICK_SCAN;
+    uint64_t scan =
+        newest - h->cursor < MP_GW_STREAM_TICK_SCAN ? newest - h->cursor : MP_GW_STREAM_TICK_SCAN;
     uint64_t limit[MP_CH_COUNT] = {0};
     bool any = false;
     for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
@@ -622,8 +627,10 @@ static void follow(mp_gw_stream_hub_t *h)
             }
             const mp_gw_feed_t *f = &h->feed[ch];
             bool owed = c->lazy ? mp_gw_feed_after(f, c->fed) != f->tail : c->pending.count > 0;
-            if (owed) resync(h, s, ch);
-            else if (!c->lazy && c->fed < h->cursor) c->fed = h->cursor;
+            if (owed)
+                resync(h, s, ch);
+            else if (!c->lazy && c->fed < h->cursor)
+                c->fed = h->cursor;
         }
     }
 }
@@ -753,9 +760,14 @@ int mp_gw_dispatch_metrics(void *ctx, mp_gw_body_t *out)
     if (!ret)
         ret = counter(out, "stream_v2_batches_total", "DELTA_BATCH frames sent", h->batches_total);
     if (!ret)
-        ret = counter(out, "stream_v2_batches_built_total",
-                      "DELTA_BATCH frames encoded (the rest reused a frame built for another session)",
-                      h->batches_built_total);
+        ret = counter(out, "stream_v2_lazy_fallbacks_total",
+                      "caught-up channels that left the shared feed (held on credit too long)",
+                      h->materialized_total);
+    if (!ret)
+        ret = counter(
+            out, "stream_v2_batches_built_total",
+            "DELTA_BATCH frames encoded (the rest reused a frame built for another session)",
+            h->batches_built_total);
     if (!ret)
         ret = mp_gw_prom_header(out, "stream_v2_dispatch_latency_ms", "summary",
                                 "event time to fan-out of journal deltas");

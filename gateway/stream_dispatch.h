@@ -82,9 +82,9 @@ typedef struct mp_gw_batch_memo {
     uint32_t count;
     uint64_t prev_seq;
     uint64_t from;     /* lazy: the fed position the batch starts after */
-    uint64_t last_seq; /* lazy: the batch's seq (its newest delta) */
+    uint64_t last_seq; /* lazy: the batch's seq (its newest delta): the next `from` */
     uint64_t *seqs;    /* not lazy: count journal seqs, in batch order */
-    struct mp_gw_frame *frame; /* lazy: NULL when the changes do not fit one batch */
+    struct mp_gw_frame *frame;
 } mp_gw_batch_memo_t;
 
 typedef struct mp_gw_session_list {
@@ -130,7 +130,7 @@ typedef struct mp_gw_stream_hub {
     mp_gw_coalesce_t scratch; /* coalescing of a lazy batch being built */
     /* counters */
     uint64_t credit_exhausted_total, gap_events_total, resume_success_total, resume_fail_total;
-    uint64_t batches_total, batches_built_total;
+    uint64_t batches_total, batches_built_total, materialized_total;
     uint64_t closes_total[16]; /* [code - 4000] for the 40xx close codes */
     uint64_t latency_ms_sum, latency_count;
     mp_gw_ui_metric_t ui[MP_GW_STREAM_UI_METRICS];

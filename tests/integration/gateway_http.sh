@@ -144,6 +144,32 @@ assert all(e["kind"] == "top" for e in d["channels"]["feature.main"]["top"])
 assert all(e["kind"] == "recent" for e in d["channels"]["feature.main"]["recent"])
 assert d["channels"]["chain.main"]["items"], "no chain status"
 PY
+# --- gzip: a client that accepts it gets the same document compressed (sections are
+# compressed once and reused); q=0 refuses gzip; delta responses stay plain ------------
+python3 - "$PORT" <<'PY' || fail "gzip snapshot"
+import gzip, json, sys, h
+port = int(sys.argv[1])
+for ae in ("gzip", "deflate, gzip;q=0.5", "*", "br, GZIP"):
+    st, hd, data = h.get(port, "/dashboard/snapshot-v2", headers={"Accept-Encoding": ae})
+    assert st == 200 and hd.get("content-encoding") == "gzip", (ae, st, hd)
+    assert hd.get("vary", "").lower() == "accept-encoding", hd
+    d = json.loads(gzip.decompress(data))
+    assert d["mode"] == "full" and len(d["channels"]) == 5, list(d)
+    plain = len(json.dumps(d, separators=(",", ":")))
+    assert len(data) * 2 < plain, f"gzip {len(data)} bytes vs {plain} plain"
+st, hd, data = h.get(port, "/dashboard/snapshot-v2?channels=chain.main,tx.main",
+                     headers={"Accept-Encoding": "gzip"})
+d = json.loads(gzip.decompress(data))
+assert list(d["channels"]) == ["tx.main", "chain.main"], list(d["channels"])
+for ae in ("gzip;q=0", "gzip; q=0.000, identity", "identity", "deflate"):
+    st, hd, data = h.get(port, "/dashboard/snapshot-v2", headers={"Accept-Encoding": ae})
+    assert st == 200 and "content-encoding" not in hd, (ae, hd)
+    json.loads(data)
+full = json.loads(h.get(port, "/dashboard/snapshot-v2")[2])
+st, hd, data = h.get(port, "/dashboard/snapshot-v2?since_seq=%d" % full["snapshot_seq"],
+                     headers={"Accept-Encoding": "gzip"})
+assert st == 200 and "content-encoding" not in hd and json.loads(data)["mode"] == "delta", hd
+PY
 S=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["snapshot_seq"])' "$WORK/full.json")
 HASH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["channels"]["tx.main"]["items"][0]["hash"])' "$WORK/full.json")
 

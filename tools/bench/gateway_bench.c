@@ -33,6 +33,9 @@
 #define SNAPSHOT_MAX_BYTES (256u << 20)
 #define READY_DEADLINE_MS 20000u
 #define STOP_GRACE_MS 5000u
+/* What a browser sends: the gateway answers full snapshots gzip-encoded, nginx serves the
+ * same compressed bytes (gzip_static). */
+#define ACCEPT_GZIP "Accept-Encoding: gzip\r\n"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -236,11 +239,12 @@ static int wait_ready(uint16_t port, const char *path, uint32_t deadline_ms, con
     return -ETIMEDOUT;
 }
 
-static int fetch(uint16_t port, const char *path, char **body, size_t *len)
+static int fetch_with(uint16_t port, const char *path, const char *headers, char **body,
+                      size_t *len)
 {
     struct sockaddr_in a = loopback(port);
     int status = 0;
-    int ret = mp_http_get(&a, path, 10000, SNAPSHOT_MAX_BYTES, &status, body, len);
+    int ret = mp_http_get_with(&a, path, headers, 10000, SNAPSHOT_MAX_BYTES, &status, body, len);
     if (ret) {
         mp_log("GET %s: %s", path, strerror(-ret));
         return ret;
@@ -252,6 +256,11 @@ static int fetch(uint16_t port, const char *path, char **body, size_t *len)
         return -EPROTO;
     }
     return 0;
+}
+
+static int fetch(uint16_t port, const char *path, char **body, size_t *len)
+{
+    return fetch_with(port, path, NULL, body, len);
 }
 
 static uint64_t json_u64(json_t *root, const char *obj, const char *key)
@@ -306,7 +315,7 @@ static void print_result(const char *label, const mp_load_config_t *cfg, const m
 
 /* Runs the load on paths against port; returns 0 and fills r (print when label given). */
 static int load(const bench_opts_t *o, uint16_t port, const char *const *paths, size_t npaths,
-                uint64_t duration_ns, const char *label, mp_load_result_t *r)
+                const char *headers, uint64_t duration_ns, const char *label, mp_load_result_t *r)
 {
     mp_load_config_t cfg = {
         .addr = loopback(port),
@@ -318,6 +327,7 @@ static int load(const bench_opts_t *o, uint16_t port, const char *const *paths, 
         /* Bound far above any loopback rate; the window ends the run first. */
         .max_requests = (duration_ns / 1000000000u + 1) * 10000000ull,
         .stop = &stop_requested,
+        .headers = headers,
     };
     int ret = mp_load_run(&cfg, r);
     if (ret) {
@@ -337,8 +347,15 @@ static double rps_of(const mp_load_result_t *r)
 
 /* One gateway phase: a fresh stack at rate tx/s, warm-up, snapshot then detail load.
  * When snapshot_out is set, one full snapshot body is handed back (the caller frees). */
+/* The snapshot as served before the timed window: plain (for its hashes and the nginx
+ * file) and gzip-encoded (nginx's .gz twin). */
+typedef struct snapshot_copy {
+    char *plain, *gz;
+    size_t plain_len, gz_len;
+} snapshot_copy_t;
+
 static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned rate,
-                         phase_figures_t *fig, char **snapshot_out, size_t *snapshot_len)
+                         phase_figures_t *fig, snapshot_copy_t *copy_out)
 {
     int ret = 0;
     char instance[64], rate_s[16], listen[32], coalesce_s[16];
@@ -348,8 +365,8 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
     uint16_t port = 0;
     char *paths[MAX_DETAIL_PATHS] = {0};
     size_t npaths = 0;
-    char *snap = NULL;
-    size_t snap_len = 0;
+    char *snap = NULL, *snap_gz = NULL;
+    size_t snap_len = 0, snap_gz_len = 0;
     mp_load_result_t *r = malloc(sizeof *r);
     if (!r) return -ENOMEM;
     remove_regions(instance);
@@ -403,9 +420,11 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
     while (mp_mono_ns() < warm_until && !stop_requested)
         mp_sleep_ns(50000000u);
     const char *snap_path[] = {"/dashboard/snapshot-v2"};
-    if ((ret = load(o, port, snap_path, 1, 1000000000u, NULL, r))) goto out_stop;
+    if ((ret = load(o, port, snap_path, 1, ACCEPT_GZIP, 1000000000u, NULL, r))) goto out_stop;
 
     if ((ret = fetch(port, "/dashboard/snapshot-v2", &snap, &snap_len))) goto out_stop;
+    if ((ret = fetch_with(port, "/dashboard/snapshot-v2", ACCEPT_GZIP, &snap_gz, &snap_gz_len)))
+        goto out_stop;
     npaths = detail_paths(snap, snap_len, paths, MAX_DETAIL_PATHS);
     if (!npaths) {
         mp_log("no transactions on tx.main after %.1f s of warm-up at %u tx/s",
@@ -418,20 +437,23 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
     uint64_t seq0 = root ? json_u64(root, "watermark", "latest_ingest_seq") : 0;
     uint64_t t0 = mp_mono_ns();
     json_decref(root);
-    printf("snapshot-v2 full body %zu bytes before the window (the nginx file), %zu tx.main "
-           "hashes\n",
-           snap_len, npaths);
+    printf("snapshot-v2 full body %zu bytes, %zu gzip-encoded, before the window (the nginx "
+           "files), %zu tx.main hashes\n",
+           snap_len, snap_gz_len, npaths);
 
-    char label[64];
-    snprintf(label, sizeof label, "gateway %u tx/s snapshot-v2:", rate);
-    if ((ret = load(o, port, snap_path, 1, o->duration_ns, label, r))) goto out_stop;
+    char label[80];
+    snprintf(label, sizeof label, "gateway %u tx/s snapshot-v2 (gzip):", rate);
+    if ((ret = load(o, port, snap_path, 1, ACCEPT_GZIP, o->duration_ns, label, r))) goto out_stop;
     fig->snap_p50 = mp_load_hist_percentile_ms(&r->hist, 0.50);
     fig->snap_p95 = mp_load_hist_percentile_ms(&r->hist, 0.95);
     fig->snap_p99 = mp_load_hist_percentile_ms(&r->hist, 0.99);
     fig->snap_rps = rps_of(r);
+    /* For reference: a client that does not accept gzip gets the plain bytes. */
+    snprintf(label, sizeof label, "gateway %u tx/s snapshot-v2 (identity):", rate);
+    if ((ret = load(o, port, snap_path, 1, NULL, o->duration_ns / 2, label, r))) goto out_stop;
     /* Fresh hashes for the timed window: at 5000 tx/s a detail lives ~13 s in a 65536-entry
      * index, so hashes from before the snapshot window would mostly be gone. */
-    if ((ret = load(o, port, (const char *const *)paths, npaths, 1000000000u, NULL, r)))
+    if ((ret = load(o, port, (const char *const *)paths, npaths, NULL, 1000000000u, NULL, r)))
         goto out_stop;
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
@@ -446,7 +468,7 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
         goto out_stop;
     }
     snprintf(label, sizeof label, "gateway %u tx/s /transactions/{h}:", rate);
-    if ((ret = load(o, port, (const char *const *)paths, npaths, o->duration_ns, label, r)))
+    if ((ret = load(o, port, (const char *const *)paths, npaths, NULL, o->duration_ns, label, r)))
         goto out_stop;
     fig->det_p50 = mp_load_hist_percentile_ms(&r->hist, 0.50);
     fig->det_p95 = mp_load_hist_percentile_ms(&r->hist, 0.95);
@@ -470,10 +492,10 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
         free(after);
     }
     fig->ok = true;
-    if (snapshot_out) {
-        *snapshot_out = snap;
-        *snapshot_len = snap_len;
-        snap = NULL;
+    if (copy_out) {
+        *copy_out = (snapshot_copy_t){
+            .plain = snap, .plain_len = snap_len, .gz = snap_gz, .gz_len = snap_gz_len};
+        snap = snap_gz = NULL;
     }
 out_stop:
     children_stop_all();
@@ -482,12 +504,22 @@ out_free:
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
     free(snap);
+    free(snap_gz);
     free(r);
     return ret;
 }
 
 /* nginx serving body as a static file under tmp/nginx; *rps stays 0 if it cannot run. */
-static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const char *body, size_t len,
+static int write_file(const char *path, const char *body, size_t len)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f && fwrite(body, 1, len, f) == len;
+    if (f && fclose(f)) ok = false;
+    if (!ok) mp_log("cannot write %s", path);
+    return ok ? 0 : -EIO;
+}
+
+static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const snapshot_copy_t *snap,
                        double *rps)
 {
     *rps = 0;
@@ -498,23 +530,22 @@ static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const char
         return 0;
     }
     int ret = 0;
-    char dir[PATH_MAX], www[PATH_MAX + 8], file[PATH_MAX + 32], conf[PATH_MAX + 16];
+    char dir[PATH_MAX], www[PATH_MAX + 8], file[PATH_MAX + 32], gz[PATH_MAX + 40];
+    char conf[PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%s/nginx", env->tmp);
     snprintf(www, sizeof www, "%s/www", dir);
     snprintf(file, sizeof file, "%s/snapshot-v2.json", www);
+    snprintf(gz, sizeof gz, "%s/snapshot-v2.json.gz", www);
     snprintf(conf, sizeof conf, "%s/nginx.conf", dir);
     if (mkdir(dir, 0700) || mkdir(www, 0700)) {
         mp_log("mkdir %s: %s", www, strerror(errno));
         return -errno;
     }
-    FILE *f = fopen(file, "w");
-    if (!f || fwrite(body, 1, len, f) != len || fclose(f)) {
-        mp_log("cannot write %s", file);
-        return -EIO;
-    }
+    if ((ret = write_file(file, snap->plain, snap->plain_len))) return ret;
+    if ((ret = write_file(gz, snap->gz, snap->gz_len))) return ret;
     uint16_t port = 0;
     if ((ret = free_port(&port))) return ret;
-    f = fopen(conf, "w");
+    FILE *f = fopen(conf, "w");
     if (!f) return -errno;
     /* One process like the gateway; every path nginx writes stays in the temp dir. */
     fprintf(f,
@@ -524,7 +555,7 @@ static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const char
             "http {\n"
             "  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  tcp_nodelay on;\n"
             "  keepalive_timeout 65;\n  keepalive_requests 100000000;\n"
-            "  default_type application/json;\n"
+            "  default_type application/json;\n  gzip_static on;\n"
             "  client_body_temp_path %s/body;\n  proxy_temp_path %s/proxy;\n"
             "  fastcgi_temp_path %s/fastcgi;\n  uwsgi_temp_path %s/uwsgi;\n"
             "  scgi_temp_path %s/scgi;\n"
@@ -542,11 +573,13 @@ static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const char
         goto out_stop;
     }
     if ((ret = wait_ready(port, path[0], 10000, &slot, 1))) goto out_stop;
-    printf("\n== nginx %s: the same %zu snapshot bytes as a static file on 127.0.0.1:%u "
-           "(worker_processes 1, sendfile, keep-alive) ==\n",
-           NGINX_BIN, len, (unsigned)port);
-    if ((ret = load(o, port, path, 1, 1000000000u, NULL, r))) goto out_stop;
-    if ((ret = load(o, port, path, 1, o->duration_ns, "nginx static file:", r))) goto out_stop;
+    printf("\n== nginx %s: the same snapshot bytes as a static file on 127.0.0.1:%u, the %zu "
+           "gzip bytes to clients that accept gzip (gzip_static; worker_processes 1, sendfile, "
+           "keep-alive) ==\n",
+           NGINX_BIN, (unsigned)port, snap->gz_len);
+    if ((ret = load(o, port, path, 1, ACCEPT_GZIP, 1000000000u, NULL, r))) goto out_stop;
+    if ((ret = load(o, port, path, 1, ACCEPT_GZIP, o->duration_ns, "nginx static file (gzip):", r)))
+        goto out_stop;
     *rps = rps_of(r);
 out_stop:
     child_stop(slot);
@@ -601,10 +634,18 @@ static int find_binaries(bench_env_t *env)
 static void remove_tmp(const char *tmp)
 {
     /* Only what this bench created: the child logs and the nginx tree. */
-    static const char *const files[] = {
-        "ingest-r20.log",      "readmodel-r20.log", "gateway-r20.log", "ingest-r5000.log",
-        "readmodel-r5000.log", "gateway-r5000.log", "nginx.log",       "nginx/www/snapshot-v2.json",
-        "nginx/nginx.conf",    "nginx/nginx.pid",   "nginx/error.log"};
+    static const char *const files[] = {"ingest-r20.log",
+                                        "readmodel-r20.log",
+                                        "gateway-r20.log",
+                                        "ingest-r5000.log",
+                                        "readmodel-r5000.log",
+                                        "gateway-r5000.log",
+                                        "nginx.log",
+                                        "nginx/www/snapshot-v2.json",
+                                        "nginx/www/snapshot-v2.json.gz",
+                                        "nginx/nginx.conf",
+                                        "nginx/nginx.pid",
+                                        "nginx/error.log"};
     static const char *const dirs[] = {"nginx/www",   "nginx/body", "nginx/proxy", "nginx/fastcgi",
                                        "nginx/uwsgi", "nginx/scgi", "nginx"};
     char p[PATH_MAX + 64];
@@ -690,12 +731,11 @@ int main(int argc, char **argv)
     fflush(stdout);
     int ret;
     phase_figures_t slow = {0}, fast = {0};
-    char *snap = NULL;
-    size_t snap_len = 0;
+    snapshot_copy_t snap = {0};
     double nginx_rps = 0;
-    if ((ret = gateway_phase(&env, &o, 20, &slow, &snap, &snap_len))) goto out;
-    if ((ret = nginx_phase(&env, &o, snap, snap_len, &nginx_rps))) goto out;
-    if ((ret = gateway_phase(&env, &o, 5000, &fast, NULL, NULL))) goto out;
+    if ((ret = gateway_phase(&env, &o, 20, &slow, &snap))) goto out;
+    if ((ret = nginx_phase(&env, &o, &snap, &nginx_rps))) goto out;
+    if ((ret = gateway_phase(&env, &o, 5000, &fast, NULL))) goto out;
 
     printf("\nphase_5000: snapshot_p50_ms=%.3f snapshot_p95_ms=%.3f snapshot_p99_ms=%.3f "
            "snapshot_rps=%.0f detail_p50_ms=%.3f detail_p95_ms=%.3f detail_p99_ms=%.3f "
@@ -713,7 +753,8 @@ int main(int argc, char **argv)
            nginx_rps > 0 ? slow.snap_rps / nginx_rps : 0.0);
 out:
     children_stop_all();
-    free(snap);
+    free(snap.plain);
+    free(snap.gz);
     char instance[64];
     snprintf(instance, sizeof instance, "%s-r20", env.base_instance);
     remove_regions(instance);

@@ -517,8 +517,9 @@ int mp_load_run(const mp_load_config_t *cfg, mp_load_result_t *out)
         goto out_free;
     }
     for (size_t i = 0; i < cfg->path_count; i++) {
-        int n = asprintf(&reqs[i].text, "GET %s HTTP/1.1\r\nHost: %s:%u\r\n\r\n", cfg->paths[i],
-                         host, (unsigned)ntohs(cfg->addr.sin_port));
+        int n =
+            asprintf(&reqs[i].text, "GET %s HTTP/1.1\r\nHost: %s:%u\r\n%s\r\n", cfg->paths[i], host,
+                     (unsigned)ntohs(cfg->addr.sin_port), cfg->headers ? cfg->headers : "");
         if (n < 0) {
             reqs[i].text = NULL;
             ret = -ENOMEM;
@@ -595,6 +596,12 @@ static ssize_t dechunk(char *b, size_t n)
 int mp_http_get(const struct sockaddr_in *addr, const char *path, uint32_t timeout_ms,
                 size_t max_body, int *status, char **body, size_t *len)
 {
+    return mp_http_get_with(addr, path, NULL, timeout_ms, max_body, status, body, len);
+}
+
+int mp_http_get_with(const struct sockaddr_in *addr, const char *path, const char *headers,
+                     uint32_t timeout_ms, size_t max_body, int *status, char **body, size_t *len)
+{
     int ret = 0;
     uint64_t deadline = mp_mono_ns() + (uint64_t)timeout_ms * 1000000u;
     size_t cap = max_body + HEAD_MAX, used = 0;
@@ -608,8 +615,8 @@ int mp_http_get(const struct sockaddr_in *addr, const char *path, uint32_t timeo
     buf = malloc(cap + 1);
     char host[64];
     inet_ntop(AF_INET, &addr->sin_addr, host, sizeof host);
-    int rlen = asprintf(&req, "GET %s HTTP/1.1\r\nHost: %s:%u\r\nConnection: close\r\n\r\n", path,
-                        host, (unsigned)ntohs(addr->sin_port));
+    int rlen = asprintf(&req, "GET %s HTTP/1.1\r\nHost: %s:%u\r\nConnection: close\r\n%s\r\n", path,
+                        host, (unsigned)ntohs(addr->sin_port), headers ? headers : "");
     if (!buf || rlen < 0) {
         req = rlen < 0 ? NULL : req;
         ret = -ENOMEM;

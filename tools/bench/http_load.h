@@ -41,6 +41,7 @@ typedef struct mp_load_config {
     uint64_t duration_ns;              /* measurement window */
     uint64_t max_requests;             /* no request is sent past this count (all threads) */
     const volatile sig_atomic_t *stop; /* ends the run early when set; may be NULL */
+    const char *headers; /* extra request header lines, each ending in CRLF; may be NULL */
 } mp_load_config_t;
 
 typedef struct mp_load_result {
@@ -66,5 +67,9 @@ int mp_load_run(const mp_load_config_t *cfg, mp_load_result_t *out);
  * a malformed or oversized response, -ENOMEM, or the negative errno of a socket call. */
 int mp_http_get(const struct sockaddr_in *addr, const char *path, uint32_t timeout_ms,
                 size_t max_body, int *status, char **body, size_t *len);
+
+/* The same with extra request header lines (each ending in CRLF; NULL for none). */
+int mp_http_get_with(const struct sockaddr_in *addr, const char *path, const char *headers,
+                     uint32_t timeout_ms, size_t max_body, int *status, char **body, size_t *len);
 
 #endif
