@@ -17,59 +17,25 @@
 #include "gateway/config.h"
 #include "gateway/regions.h"
 #include "gateway/session_key.h"
+#include "gateway/stream_delta.h"
 #include "gateway/stream_feed.h"
 #include "readmodel/rm_reader.h"
 
-#define MP_GW_STREAM_TICK_MS 5       /* journal poll and flush round period */
-#define MP_GW_STREAM_TICK_SCAN 8192  /* deltas read per tick at most */
-#define MP_GW_STREAM_FLUSH_MS 50     /* longest wait of a change while its channel has credit */
-#define MP_GW_STREAM_BATCH_ITEMS 256 /* entities per batch per channel */
-#define MP_GW_STREAM_FRAME_MAX 65536 /* bytes per frame */
-#define MP_GW_STREAM_CREDIT_MAX 64   /* default outstanding credit per channel (and its cap) */
+#define MP_GW_STREAM_TICK_MS 5         /* journal poll and flush round period */
+#define MP_GW_STREAM_TICK_SCAN 8192    /* deltas read per tick at most */
+#define MP_GW_STREAM_FLUSH_MS 50       /* longest wait of a change while its channel has credit */
+#define MP_GW_STREAM_BATCH_ITEMS 256   /* entities per batch per channel */
+#define MP_GW_STREAM_FRAME_MAX 65536   /* bytes per frame */
+#define MP_GW_STREAM_CREDIT_MAX 64     /* default outstanding credit per channel (and its cap) */
 #define MP_GW_STREAM_CREDIT_LIMIT 1024 /* the largest cap IDENTIFY / RESUME `credit` can ask */
-#define MP_GW_STREAM_REFILL_MS 1000  /* assumed CREDIT period until a client shows its own */
-#define MP_GW_STREAM_MEMO 16         /* distinct batches remembered per flush round */
-#define MP_GW_STREAM_PENDING_MAX                                                                   \
-    4096                               /* coalesced entities per session and channel; past         \
-                                          it the channel gets RESYNC_REQUIRED (memory bound;       \
-                                          a held channel whose position left the journal           \
-                                          window gets it at the follower's tick) */
+#define MP_GW_STREAM_REFILL_MS 1000    /* assumed CREDIT period until a client shows its own */
+#define MP_GW_STREAM_MEMO 16           /* distinct batches remembered per flush round */
+/* MP_GW_STREAM_PENDING_MAX (stream_delta.h): coalesced entities per session and channel;
+ * past it the channel gets RESYNC_REQUIRED (memory bound; a held channel whose position
+ * left the journal window gets it at the follower's tick). */
 #define MP_GW_STREAM_REPLAY_MAX 262144 /* journal deltas a RESUME / SUBSCRIBE replays at most */
 #define MP_GW_STREAM_RECENT 16384      /* newest encoded deltas kept for replays (power of 2) */
 #define MP_GW_STREAM_UI_METRICS 32     /* distinct CLIENT_METRICS names kept */
-
-/* One journal delta encoded once: an upsert's entity object or a remove's id string. */
-typedef struct mp_gw_enc {
-    uint32_t refs;
-    uint32_t len;
-    uint64_t seq;
-    uint64_t hash; /* of (channel, id): coalescing key */
-    uint8_t channel, op, id_len;
-    mp_rm_id_t id;
-    char json[];
-} mp_gw_enc_t;
-
-/* Drops a reference; the last frees the record. NULL is ignored. */
-void mp_gw_enc_unref(mp_gw_enc_t *e);
-
-/* A session's pending changes on one channel: at most MP_GW_STREAM_PENDING_MAX entities,
- * one record per entity (the newest), an open-addressing index rebuilt after a flush. */
-typedef struct mp_gw_coalesce {
-    mp_gw_enc_t **items;
-    uint32_t count, cap;
-    uint32_t *index; /* item index + 1, 0 empty; slots = 2 * cap (power of two) */
-    uint32_t slots;
-} mp_gw_coalesce_t;
-
-/* Puts e (reference taken) in place of the entity's older change. Returns 0, -ENOSPC
- * past MP_GW_STREAM_PENDING_MAX, -ENOMEM. */
-int mp_gw_coalesce_put(mp_gw_coalesce_t *c, mp_gw_enc_t *e);
-
-/* Drops every pending change (keeps the memory). */
-void mp_gw_coalesce_clear(mp_gw_coalesce_t *c);
-
-/* Frees the memory. */
-void mp_gw_coalesce_dispose(mp_gw_coalesce_t *c);
 
 struct mp_gw_stream_session;
 struct mp_gw_frame;
@@ -77,7 +43,7 @@ struct mp_gw_frame;
 /* A DELTA_BATCH built in this flush round, kept so every session whose batch has the same
  * channel, prev_seq and deltas (identified by their journal seqs) queues the same bytes. */
 typedef struct mp_gw_batch_memo {
-    bool lazy;      /* a lazy channel's batch: keyed by (channel, prev_seq, from) */
+    bool lazy; /* a lazy channel's batch: keyed by (channel, prev_seq, from) */
     uint8_t channel;
     uint32_t count;
     uint64_t prev_seq;

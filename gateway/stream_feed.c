@@ -1,7 +1,7 @@
 /* Per-channel ring of shared encoded deltas with a search by seq. */
 #include "gateway/stream_feed.h"
 
-#include "gateway/stream_dispatch.h"
+#include "gateway/stream_delta.h"
 
 #define FEED_MASK (MP_GW_FEED_CAP - 1)
 _Static_assert((MP_GW_FEED_CAP & FEED_MASK) == 0, "feed capacity must be a power of two");

@@ -45,7 +45,8 @@ static char *sample(size_t n, unsigned seed)
     cr_assert_not_null(p);
     size_t off = 0;
     for (unsigned i = 0; off < n; i++)
-        off += (size_t)snprintf(p + off, 64, "{\"id\":\"0x%08x\",\"seq\":%u},", i * 2654435761u ^ seed, i);
+        off += (size_t)snprintf(p + off, 64, "{\"id\":\"0x%08x\",\"seq\":%u},",
+                                i * 2654435761u ^ seed, i);
     return p;
 }
 
