@@ -56,6 +56,8 @@ for c in "oversize 4002" "badjson 4002" "unknownop 4001" "second 4005" "rate 400
     out=$(client close "$PORT" "$1" "$2") || fail "close case $1: $out"
 done
 out=$(client credit "$PORT") || fail "credit: $out"
+out=$(client window "$PORT") || fail "credit window: $out"
+echo "credit window: $out"
 out=$(client expired "$PORT" "/dev/shm/mempulse.$INSTANCE.session-key") || fail "expired token: $out"
 kill -0 $conv 2>/dev/null || fail "converging client stopped: $(cat "$WORK/converge.out")"
 

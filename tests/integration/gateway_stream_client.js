@@ -184,6 +184,37 @@ async function credit() {
   done(true, { entities: ids.length });
 }
 
+// ---- window: IDENTIFY's credit sizes the window; without it CREDIT caps at 64 -----------
+// Counts the batches that arrive until none came for `quietMs` (bounded by `limitMs`).
+async function countBatches(c, quietMs, limitMs) {
+  let n = 0, last = Date.now();
+  const t0 = Date.now();
+  while (Date.now() - last < quietMs) {
+    if (Date.now() - t0 > limitMs) fail('batches kept coming past the credit', { n });
+    const m = await c.next(100);
+    if (m === null) fail('closed', { close: c.close });
+    if (m && m.type === 'DELTA_BATCH') { n++; last = Date.now(); }
+  }
+  return n;
+}
+
+async function windowCase() {
+  const a = await open();
+  send(a, { op: 'IDENTIFY', subscriptions: ['tx.main'], credit: 100 });
+  const ra = await a.next(5000);
+  if (!ra || ra.type !== 'READY') fail('no READY', { ra });
+  const wide = await countBatches(a, 2500, 20000);
+  if (wide !== 100) fail('IDENTIFY credit 100: expected exactly 100 batches', { wide });
+  const b = await open();
+  send(b, { op: 'IDENTIFY', subscriptions: ['tx.main'], credit: { 'tx.main': 0 } });
+  const rb = await b.next(5000);
+  if (!rb || rb.type !== 'READY') fail('no READY', { rb });
+  send(b, { op: 'CREDIT', channel_credit: { 'tx.main': 500 } });
+  const capped = await countBatches(b, 2500, 20000);
+  if (capped !== 64) fail('CREDIT 500 on the default window: expected 64 batches', { capped });
+  done(true, { wide, capped });
+}
+
 // ---- close codes ------------------------------------------------------------------
 async function closeCase() {
   const [kind, expected, token] = args;
@@ -326,7 +357,7 @@ async function stall() {
   fail('no close 4010 for a stalled reader');
 }
 
-const scenarios = { stall, converge, credit, close: closeCase, expired, reconnect, metrics: clientMetrics, origin };
+const scenarios = { stall, converge, credit, window: windowCase, close: closeCase, expired, reconnect, metrics: clientMetrics, origin };
 if (!scenarios[scenario]) fail('unknown scenario');
 setTimeout(() => fail('scenario timed out'), Number(process.env.CLIENT_TIMEOUT_MS || 120000)).unref();
 scenarios[scenario]().catch((e) => fail(String(e && e.stack || e)));
