@@ -11,7 +11,8 @@ const ROWS = [
   ['gas used', (c) => `${((c.gas_used_ratio ?? 0) * 100).toFixed(1)} %`],
   ['block time', (c) => `${((c.avg_block_time_ms ?? 0) / 1000).toFixed(1)} s`],
   ['pending', (c) => num(c.pending_count)],
-  ['tx rate 10 s / 60 s', (c) => `${num(c.tx_rate_10s)} / ${num(c.tx_rate_60s)}`],
+  // tx_rate_10s / tx_rate_60s are counts of transactions seen in those windows.
+  ['tx/s (10 s / 60 s)', (c) => `${((c.tx_rate_10s ?? 0) / 10).toFixed(1)} / ${((c.tx_rate_60s ?? 0) / 60).toFixed(1)}`],
 ];
 
 export function mountChain(el) {
