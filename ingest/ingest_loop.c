@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "ingest/eth_source.h"
 #include "ingest/file_source.h"
 #include "ingest/source.h"
 #include "ingest/synthetic.h"
@@ -18,6 +19,7 @@
 
 #define IDLE_WAIT_MAX_NS 50000000ull /* longest sleep between polls: SIGTERM latency */
 #define HEARTBEAT_EVERY_NS 100000000ull
+#define MP_INGEST_SOURCE_STATS_MAX 32
 
 typedef struct ingest {
     const mp_ingest_config_t *cfg;
@@ -29,6 +31,9 @@ typedef struct ingest {
     uint64_t malformed_base;
     _Atomic uint64_t *m_events;
     _Atomic uint64_t *m_malformed;
+    /* The source's own stats, mirrored by name; counters add to their value at start. */
+    _Atomic uint64_t *m_stats[MP_INGEST_SOURCE_STATS_MAX];
+    uint64_t stats_base[MP_INGEST_SOURCE_STATS_MAX];
     uint32_t since_checkpoint;
     uint64_t next_heartbeat_ns;
     volatile sig_atomic_t *stop;
@@ -59,7 +64,20 @@ static mp_source_t *create_source(const mp_ingest_config_t *cfg)
         if (!s) mp_log("%s", err);
         return s;
     }
-    mp_log("unknown source '%s' (use synthetic, file:PATH or file:-)", cfg->source);
+    if (strncmp(cfg->source, "eth:", 4) == 0) {
+        char err[256] = "";
+        mp_eth_source_config_t ec = {
+            .url = cfg->source + 4,
+            .chain_id = cfg->chain_id,
+            .hashes_only = cfg->eth_hashes_only,
+            .ca_file = cfg->eth_ca_file,
+        };
+        mp_source_t *s = mp_eth_source_create(&ec, err, sizeof err);
+        if (!s) mp_log("%s", err);
+        return s;
+    }
+    mp_log("unknown source '%s' (use synthetic, file:PATH, file:- or eth:ws[s]://HOST:PORT)",
+           cfg->source);
     return NULL;
 }
 
@@ -108,6 +126,8 @@ static void heartbeat(ingest_t *in, uint64_t now)
 {
     mp_region_heartbeat(&in->ev.region);
     mp_metric_set(in->m_malformed, in->malformed_base + in->src->malformed_total);
+    for (uint32_t i = 0; i < in->src->nstats && i < MP_INGEST_SOURCE_STATS_MAX; i++)
+        mp_metric_set(in->m_stats[i], in->stats_base[i] + in->src->stats[i].value);
     in->next_heartbeat_ns = now + HEARTBEAT_EVERY_NS;
 }
 
@@ -208,6 +228,14 @@ int mp_ingest_run(const mp_ingest_config_t *cfg, volatile sig_atomic_t *stop)
         code = 2;
         goto out_close;
     }
+    for (uint32_t i = 0; i < in.src->nstats && i < MP_INGEST_SOURCE_STATS_MAX; i++) {
+        const mp_source_stat_t *st = &in.src->stats[i];
+        in.m_stats[i] = mp_metrics_get(in.ev.metrics, st->name,
+                                       st->gauge ? MP_METRIC_GAUGE : MP_METRIC_COUNTER);
+        in.stats_base[i] = in.m_stats[i] && !st->gauge
+                               ? atomic_load_explicit(in.m_stats[i], memory_order_relaxed)
+                               : 0;
+    }
     in.ckpt_buf = malloc(MP_CHECKPOINT_STATE_MAX);
     if (!in.ckpt_buf) {
         mp_log("out of memory");
@@ -223,6 +251,9 @@ int mp_ingest_run(const mp_ingest_config_t *cfg, volatile sig_atomic_t *stop)
     double secs = (double)(mp_mono_ns() - t0) / 1e9;
     save_checkpoint(&in, in.writer.next_seq - 1);
     heartbeat(&in, mp_mono_ns());
+    /* A source's gauges describe a live process (eth_upstream_connected): zero them. */
+    for (uint32_t i = 0; i < in.src->nstats && i < MP_INGEST_SOURCE_STATS_MAX; i++)
+        if (in.src->stats[i].gauge) mp_metric_set(in.m_stats[i], 0);
     mp_log("published %" PRIu64 " events in %.2f s (%.0f events/s, %.0f tx/s); last seq %" PRIu64
            ", malformed %" PRIu64, published, secs, secs > 0 ? (double)published / secs : 0.0,
            secs > 0 ? (double)tx_seen / secs : 0.0, in.writer.next_seq - 1, in.src->malformed_total);

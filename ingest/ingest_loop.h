@@ -9,7 +9,7 @@
 
 typedef struct mp_ingest_config {
     const char *instance;
-    const char *source;     /* "synthetic", "file:PATH", "file:-" */
+    const char *source;     /* "synthetic", "file:PATH", "file:-", "eth:ws://HOST:PORT[/path]" */
     uint32_t rate;          /* synthetic tx/s, 0 = as fast as possible */
     uint64_t seed;          /* synthetic */
     uint64_t start_unix_ns; /* synthetic clock origin; 0 = now (first start only) */
@@ -20,6 +20,8 @@ typedef struct mp_ingest_config {
     uint64_t ring_bytes;    /* 0 = keep existing / default */
     uint64_t lag_timeout_ns;
     bool reinit;
+    bool eth_hashes_only;   /* eth: subscribe to hashes, fetch bodies by hash */
+    const char *eth_ca_file; /* eth wss://: trusted CAs (PEM); NULL: the system store */
 } mp_ingest_config_t;
 
 /* Runs until *stop, the duration, or the end of a file source. Returns the process exit

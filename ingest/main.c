@@ -15,13 +15,21 @@ static volatile sig_atomic_t stop_requested;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: mempulse-ingest [--instance NAME] [--source synthetic|file:PATH|file:-]\n"
+            "usage: mempulse-ingest [--instance NAME]\n"
+            "                       [--source synthetic|file:PATH|file:-|eth:ws[s]://HOST:PORT[/path]]\n"
             "                       [--rate N] [--seed S] [--duration SEC] [--ring-mb M]\n"
             "                       [--lag-timeout SEC] [--speed X] [--start-time-ms MS]\n"
-            "                       [--chain-id N] [--max-seq N] [--reinit]\n"
+            "                       [--chain-id N] [--max-seq N] [--reinit] [--eth-hashes-only]\n"
+            "                       [--eth-ca-file PEM]\n"
             "  --instance NAME     stack instance (regions /dev/shm/mempulse.NAME.*), default 'default'\n"
             "  --source SRC        synthetic (default), file:PATH (JSONL of RPC tx objects or\n"
-            "                      mempool-dumpster CSV), file:- (stdin)\n"
+            "                      mempool-dumpster CSV), file:- (stdin), eth:ws://HOST:PORT[/path]\n"
+            "                      or eth:wss://HOST[:PORT][/path]\n"
+            "                      (an Ethereum node's JSON-RPC WebSocket; reconnects by itself)\n"
+            "  --eth-hashes-only   eth: subscribe to pending tx hashes and fetch each body with\n"
+            "                      eth_getTransactionByHash (default: full objects, falling back\n"
+            "                      to hashes when the node refuses them)\n"
+            "  --eth-ca-file PEM   eth wss://: trusted CA certificates (default: the system store)\n"
             "  --rate N            synthetic tx/s, 0 = as fast as possible (default 20)\n"
             "  --seed S            synthetic seed (default 1)\n"
             "  --duration SEC      stop after SEC seconds (default: run until SIGTERM)\n"
@@ -54,7 +62,8 @@ int main(int argc, char **argv)
         {"lag-timeout", required_argument, 0, 'l'}, {"speed", required_argument, 0, 'x'},
         {"start-time-ms", required_argument, 0, 't'}, {"chain-id", required_argument, 0, 'c'},
         {"reinit", no_argument, 0, 'R'},           {"help", no_argument, 0, 'h'},
-        {"max-seq", required_argument, 0, 'M'},
+        {"max-seq", required_argument, 0, 'M'},    {"eth-hashes-only", no_argument, 0, 'H'},
+        {"eth-ca-file", required_argument, 0, 'C'},
         {0, 0, 0, 0},
     };
     int c;
@@ -108,6 +117,8 @@ int main(int argc, char **argv)
             if (mp_opts_number("max-seq", optarg, 0, 1e18, &v)) return 2;
             cfg.max_seq = (uint64_t)v;
             break;
+        case 'H': cfg.eth_hashes_only = true; break;
+        case 'C': cfg.eth_ca_file = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -4,11 +4,21 @@
 #ifndef MP_SOURCE_H
 #define MP_SOURCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "proto/event.h"
 
 typedef struct mp_source mp_source_t;
+
+/* A named counter or gauge a source keeps beyond malformed_total ("eth_reconnects_total").
+ * The source updates value; ingest mirrors it into the region's metrics: a counter as the
+ * region's value at ingest start plus value (so counters survive restarts), a gauge as is. */
+typedef struct mp_source_stat {
+    const char *name;
+    bool gauge;
+    uint64_t value;
+} mp_source_stat_t;
 
 /* Result of mp_source_ops.next. */
 enum {
@@ -45,6 +55,9 @@ struct mp_source {
     uint32_t checkpoint_every;
     /* Counters the source maintains; ingest mirrors them into the region's metrics. */
     uint64_t malformed_total;
+    /* Optional further counters (NULL, 0 when none); the array lives as long as the source. */
+    mp_source_stat_t *stats;
+    uint32_t nstats;
 };
 
 #endif
