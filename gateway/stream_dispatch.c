@@ -169,22 +169,22 @@ static uint32_t send_batch(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, uns
     return n;
 }
 
-/* Time until the next flush round of channel c. With at least half its credit left, the
- * credit is spread over the time until the client's next CREDIT is due (its observed
- * period after the last one): a client that refills once a second with 64 credits gets a
- * batch about every 16 ms instead of spending its credit early and then waiting. With
- * less, credit is scarce and batches grow instead: MP_GW_STREAM_FLUSH_MS, the longest
- * wait (a full batch never waits, see flush_channel). */
+/* Time until the next flush round of channel c: the credit left spread over the time
+ * until the client's next CREDIT is due (its observed period after the last one), so a
+ * client that refills once a second with 64 credits gets a batch about every 16 ms
+ * instead of spending its credit early and then waiting. Scarce credit stretches the
+ * pace and so grows the batches; never longer than MP_GW_STREAM_FLUSH_MS, and a full
+ * batch does not wait (flush_channel). */
 static uint64_t batch_pace_ns(const mp_gw_stream_session_t *s, const mp_gw_stream_chan_t *c,
                               uint64_t now)
 {
     uint64_t max = MP_GW_STREAM_FLUSH_MS * 1000000ull;
     if (c->credit == 0) return 0; /* held: the next CREDIT releases it */
-    if (c->credit < s->credit_cap / 2) return max;
     uint64_t due = s->last_credit_ns + s->refill_ns;
     uint64_t left = due > now ? due - now : 0;
     if (left < s->refill_ns / 8) left = s->refill_ns / 8; /* a late client: do not rush */
     uint64_t pace = left / c->credit;
+    if (pace < s->hub->round_ns) pace = s->hub->round_ns;
     return pace < max ? pace : max;
 }
 
@@ -514,6 +514,7 @@ static void follow(mp_gw_stream_hub_t *h)
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     mp_gw_stream_hub_t *h = H2O_STRUCT_FROM_MEMBER(mp_gw_stream_hub_t, tick_entry, entry);
+    uint64_t start = mp_mono_ns();
     follow(h);
     uint64_t now = mp_mono_ns();
     mp_gw_stream_session_t *next;
@@ -529,6 +530,13 @@ static void on_tick(h2o_timeout_entry_t *entry)
         else if (s->ws)
             mp_gw_ws_flush(s->ws); /* HELLO, or a close the tick queued, goes out now */
     }
+    /* A round that takes long means the writes themselves are the load: batches then
+     * grow with it (the pace floor follows the round's smoothed duration), trading a few
+     * milliseconds of latency for fewer, larger writes instead of falling further behind. */
+    uint64_t took = mp_mono_ns() - start;
+    h->round_ns = (7 * h->round_ns + took) / 8;
+    h->rounds_total++;
+    h->round_ns_total += took;
     h2o_timeout_link(h->loop, &h->tick_timeout, &h->tick_entry);
 }
 

@@ -44,6 +44,9 @@ static struct {
     bool measuring;
     uint64_t ready, failed, resync, batches, upserts, samples, negative, close_codes[5000];
     uint32_t hist[HIST_MAX + 1];
+    uint64_t sec0;           /* wall second the measurement started */
+    uint32_t sec_max[3600];  /* worst latency seen per measured second */
+    uint32_t sec_over[3600]; /* samples over 20 ms per measured second */
 } B;
 
 static uint64_t wall_ms(void)
@@ -71,6 +74,23 @@ static long rss_kib(const char *pid)
         if (sscanf(line, "VmRSS: %ld kB", &v) == 1) break;
     fclose(f);
     return v;
+}
+
+/* utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15). */
+static double cpu_s(const char *pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void conn_fail(conn_t *c)
@@ -111,11 +131,16 @@ static void send_text(conn_t *c, const char *p)
     send_frame(c, 0x1, p, strlen(p));
 }
 
-static void record_latency(int64_t ms)
+static void record_latency(int64_t ms, uint64_t now_ms)
 {
     if (ms < 0) {
         B.negative++;
         ms = 0;
+    }
+    uint64_t sec = now_ms / 1000 - B.sec0;
+    if (sec < 3600) {
+        if ((uint64_t)ms > B.sec_max[sec]) B.sec_max[sec] = (uint32_t)ms;
+        if (ms > 20) B.sec_over[sec]++;
     }
     B.hist[ms > HIST_MAX ? HIST_MAX : ms]++;
     B.samples++;
@@ -146,7 +171,7 @@ static void time_tx_batch(const char *m, size_t n, uint64_t now)
         B.upserts++;
         if (strncmp(q, upd_key, sizeof upd_key - 1)) continue;
         uint64_t upd = strtoull(q + sizeof upd_key - 1, &q, 10);
-        if (upd == seen) record_latency((int64_t)now - (int64_t)seen);
+        if (upd == seen) record_latency((int64_t)now - (int64_t)seen, now);
     }
 }
 
@@ -468,10 +493,13 @@ int main(int argc, char **argv)
            subs, mono_ms() - t0, B.failed);
     pump(cs, clients, mono_ms() + 2000, NULL);
     B.measuring = true;
+    B.sec0 = wall_ms() / 1000;
+    double gw_cpu0 = cpu_s(gw), me_cpu0 = cpu_s("self");
     uint64_t t1 = mono_ms();
     pump(cs, clients, t1 + seconds * 1000ull, NULL);
     B.measuring = false;
     double secs = (double)(mono_ms() - t1) / 1000.0;
+    double gw_cpu = (cpu_s(gw) - gw_cpu0) / secs, me_cpu = (cpu_s("self") - me_cpu0) / secs;
     long rss2 = rss_kib(gw);
     unsigned open = 0;
     for (unsigned i = 0; i < clients; i++)
@@ -484,10 +512,17 @@ int main(int argc, char **argv)
            " tx upserts (%.0f/s), %" PRIu64 " first sightings timed%s\n",
            B.batches, B.batches / secs, B.upserts, B.upserts / secs, B.samples,
            B.negative ? " (some with event time after receipt: counted as 0)" : "");
+    printf("CPU in the measured window: gateway %.0f%% of a core, these clients %.0f%%, of %ld "
+           "CPUs (the rest: ingest, readmodel, anything else on the machine)\n",
+           gw_cpu * 100, me_cpu * 100, sysconf(_SC_NPROCESSORS_ONLN));
     printf("latency = client receipt wall time - tx seen_unix_ms (ingest event time): an\n"
            "  ingest-to-client figure, an upper bound of readmodel-commit-to-client\n");
     printf("  p50 %" PRIu64 " ms, p99 %" PRIu64 " ms, max bin %" PRIu64 " ms\n", percentile(0.5),
            percentile(0.99), percentile(1.0));
+    printf("per measured second: worst latency ms / samples over 20 ms:");
+    for (unsigned i = 0; i < seconds + 1 && i < 3600; i++)
+        printf(" %u/%u", B.sec_max[i], B.sec_over[i]);
+    printf("\n");
     close_all(cs, clients);
     printf("dispatch_p50_ms=%" PRIu64 " dispatch_p99_ms=%" PRIu64
            " idle_conn_kib=%.1f clients=%u\n",
