@@ -31,7 +31,7 @@ static json_t *events_json(const mp_events_region_t *ev)
  * sizes and metrics; JSON null when there is none yet. Returns NULL (with *code set)
  * when it exists but cannot be used: a wrong layout is a configuration error (exit 2),
  * as for the events region. */
-static json_t *readmodel_json(const mp_cli_t *cli, int *code)
+static json_t *readmodel_json(const mp_cli_t *cli, const mp_events_region_t *ev, int *code)
 {
     char err[MP_REGION_ERR_MAX];
     mp_rm_region_t rm;
@@ -51,6 +51,12 @@ static json_t *readmodel_json(const mp_cli_t *cli, int *code)
     json_object_set_new(o, "applied_seq", json_integer((json_int_t)atomic_load_explicit(
                                               &h->progress_seq, memory_order_acquire)));
     json_object_set_new(o, "journal_seq", json_integer((json_int_t)m.journal_seq));
+    /* lag_events: events published but not applied yet (the events region's last seq is
+     * read after applied_seq, so it is never below it). */
+    uint64_t applied = atomic_load_explicit(&h->progress_seq, memory_order_acquire);
+    uint64_t events_last = atomic_load_explicit(&ev->ctl->last_seq, memory_order_acquire);
+    json_object_set_new(o, "lag_events",
+                        json_integer((json_int_t)(events_last > applied ? events_last - applied : 0)));
     json_object_set_new(o, "oldest_journal_seq", json_integer((json_int_t)m.oldest_journal_seq));
     json_object_set_new(o, "revision", json_integer((json_int_t)m.revision));
     json_object_set_new(o, "event_time_unix_ms",
@@ -94,8 +100,9 @@ static void print_text(const mp_cli_t *cli, json_t *root)
         printf("  writer    pid %" JSON_INTEGER_FORMAT " (%s)\n",
                json_integer_value(json_object_get(rm, "writer_pid")),
                json_is_true(json_object_get(rm, "writer_alive")) ? "alive" : "not running");
-        printf("  applied   seq %" JSON_INTEGER_FORMAT "\n",
-               json_integer_value(json_object_get(rm, "applied_seq")));
+        printf("  applied   seq %" JSON_INTEGER_FORMAT ", lag %" JSON_INTEGER_FORMAT " events\n",
+               json_integer_value(json_object_get(rm, "applied_seq")),
+               json_integer_value(json_object_get(rm, "lag_events")));
         printf("  journal   seq %" JSON_INTEGER_FORMAT ", oldest %" JSON_INTEGER_FORMAT
                ", revision %" JSON_INTEGER_FORMAT "\n",
                json_integer_value(json_object_get(rm, "journal_seq")),
@@ -119,7 +126,7 @@ int mp_cmd_info(const mp_cli_t *cli)
     json_t *root = json_object();
     json_object_set_new(root, "instance", json_string(cli->instance));
     json_object_set_new(root, "events", events_json(&ev));
-    json_t *rm = readmodel_json(cli, &code);
+    json_t *rm = readmodel_json(cli, &ev, &code);
     mp_events_close(&ev);
     if (!rm) {
         json_decref(root);

@@ -1,5 +1,6 @@
-/* mempulse-shm tail: decoded events as JSON lines, from a seq or the last N, and -f to
- * follow. A lap (the writer overwrote what we had not read) prints a gap line. */
+/* mempulse-shm tail: decoded events as JSON lines (with or without --json: the events are
+ * JSON either way), from a seq or the last N, and -f to follow. A lap (the writer
+ * overwrote what we had not read) prints a gap line. */
 #include "tools/shm_cli.h"
 
 #include "common/clock.h"
@@ -76,12 +77,15 @@ int mp_cmd_tail(const mp_cli_t *cli)
     uint64_t end = atomic_load_explicit(&ev.ctl->last_seq, memory_order_acquire);
     static uint8_t payload[MP_RING_MAX_PAYLOAD];
     uint64_t sleep_ns = 1000000;
-    while (!interrupted) {
+    /* --from SEQ -n N: at most N events (without -n: to the end, or forever with -f). */
+    uint64_t left = cli->has_from && cli->lines_set ? cli->lines : UINT64_MAX;
+    while (!interrupted && left > 0) {
         mp_ring_record_t rec;
         int ret = mp_ring_read(&r, &rec, payload, sizeof payload);
         if (ret == MP_RING_OK) {
             if (!cli->follow && rec.seq > end) break;
             print_record(&rec, payload);
+            left--;
             sleep_ns = 1000000;
         } else if (ret == MP_RING_LAPPED) {
             printf("{\"gap\":{\"first_seq\":%" PRIu64 ",\"last_seq\":%" PRIu64 "}}\n",

@@ -20,7 +20,8 @@ static void usage(FILE *out)
             "  info                 regions, writers, seqs, sizes and metrics\n"
             "  tail [-f] [-n N] [--from SEQ]\n"
             "                       decoded events as JSON lines, each with its seq\n"
-            "                       (default: the last 10; -f follows; --from starts at SEQ)\n"
+            "                       (default: the last 10; -f follows; --from starts at SEQ,\n"
+            "                       with -n N it prints at most N); a lap prints a gap line\n"
             "  stats [--interval SEC] [--count N]\n"
             "                       event rates and ring usage per interval\n"
             "  dump CHANNEL         the entities of a read-model channel (tx.main, feature.main,\n"
@@ -30,6 +31,7 @@ static void usage(FILE *out)
             "                       violation (safe against a running readmodel)\n"
             "  reset [--force]      removes the instance's regions (refused while a writer\n"
             "                       runs, unless --force); the next start recreates them\n"
+            "every command takes --json (tail prints JSON lines either way)\n"
             "options:\n"
             "  --instance NAME      stack instance, default 'default' (or $MEMPULSE_INSTANCE)\n"
             "  --json               machine-readable output\n"
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
             break;
         case 'n':
             if (parse_u64("-n", optarg, &cli.lines)) return MP_EXIT_USAGE;
+            cli.lines_set = true;
             break;
         case 'I': {
             char *end;

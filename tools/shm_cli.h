@@ -17,6 +17,7 @@ typedef struct mp_cli {
     bool has_from;      /* tail --from */
     uint64_t from_seq;
     uint64_t lines;     /* tail -n */
+    bool lines_set;     /* -n given (with --from it bounds the count) */
     double interval_s;  /* stats */
     uint32_t count;     /* stats samples, 0 = until interrupted */
     int argc;           /* positional arguments after the command */
