@@ -60,6 +60,7 @@ static bool same_entity(const mp_gw_enc_t *a, const mp_gw_enc_t *b)
 
 void mp_gw_coalesce_reindex(mp_gw_coalesce_t *c)
 {
+    if (!c->slots) return; /* never grown: no index yet */
     memset(c->index, 0, (size_t)c->slots * sizeof *c->index);
     for (uint32_t i = 0; i < c->count; i++) {
         uint32_t j = (uint32_t)c->items[i]->hash & (c->slots - 1);

@@ -30,6 +30,10 @@ static void resync(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch
     mp_gw_coalesce_clear(&c->pending);
     c->paused = true;
     c->lazy = false;
+    if (c->replaying) {
+        c->replaying = false;
+        s->replaying_count--;
+    }
     h->gap_events_total++;
     char msg[160];
     int n = snprintf(msg, sizeof msg,
@@ -289,11 +293,25 @@ static void flush_lazy(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigne
     if (sent_any && !ignore_credit) c->next_batch_ns = now + batch_pace_ns(s, c, now);
 }
 
+/* Sends the front batch of channel ch's (seq-sorted) pending list and shifts it out.
+ * Returns how many records went (0: the session cannot send). */
+static uint32_t send_front(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    uint32_t sent = send_batch(h, s, ch);
+    for (uint32_t i = 0; i < sent; i++)
+        mp_gw_enc_unref(c->pending.items[i]);
+    memmove(c->pending.items, c->pending.items + sent,
+            (size_t)(c->pending.count - sent) * sizeof *c->pending.items);
+    c->pending.count -= sent;
+    return sent;
+}
+
 static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
                           bool ignore_credit, uint64_t now)
 {
     mp_gw_stream_chan_t *c = &s->ch[ch];
-    if (!c->subscribed || c->paused) return;
+    if (!c->subscribed || c->paused || c->replaying) return;
     if (c->lazy) {
         flush_lazy(h, s, ch, ignore_credit, now);
         return;
@@ -312,14 +330,7 @@ static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsi
             c->held = true;
             break;
         }
-        /* Shift the sent prefix out so send_batch always starts at items[0]. */
-        uint32_t sent = send_batch(h, s, ch);
-        if (sent == 0) break;
-        for (uint32_t i = 0; i < sent; i++)
-            mp_gw_enc_unref(c->pending.items[i]);
-        memmove(c->pending.items, c->pending.items + sent,
-                (size_t)(c->pending.count - sent) * sizeof *c->pending.items);
-        c->pending.count -= sent;
+        if (send_front(h, s, ch) == 0) break;
         if (!ignore_credit) c->credit--;
         c->held = false;
         sent_any = true;
@@ -331,6 +342,7 @@ static void flush_channel(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsi
 
 void mp_gw_dispatch_flush(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, bool ignore_credit)
 {
+    if (s->resume_pending) return; /* nothing goes out between a RESUME and its RESUMED */
     uint64_t now = mp_mono_ns();
     for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
         flush_channel(h, s, ch, ignore_credit, now);
@@ -349,7 +361,7 @@ static int eager_collect(mp_gw_stream_hub_t *h)
         if (s->state != MP_GW_SESS_LIVE) continue;
         for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
             const mp_gw_stream_chan_t *c = &s->ch[ch];
-            if (!c->subscribed || c->paused || c->lazy) continue;
+            if (!c->subscribed || c->paused || c->lazy || c->replaying) continue;
             mp_gw_session_list_t *l = &h->eager[ch];
             if (l->count == l->cap) {
                 uint32_t cap = l->cap ? l->cap * 2 : 64;
@@ -373,7 +385,8 @@ static void fan_out(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
     for (uint32_t i = 0; i < l->count; i++) {
         mp_gw_stream_session_t *s = l->items[i];
         mp_gw_stream_chan_t *c = &s->ch[e->channel];
-        if (s->state != MP_GW_SESS_LIVE || !c->subscribed || c->paused || c->fed >= e->seq)
+        if (s->state != MP_GW_SESS_LIVE || !c->subscribed || c->paused || c->replaying ||
+            c->fed >= e->seq)
             continue;
         c->fed = e->seq;
         if (mp_gw_coalesce_put(&c->pending, e)) resync(h, s, e->channel);
@@ -497,6 +510,7 @@ static void follow(mp_gw_stream_hub_t *h)
         if (s->state != MP_GW_SESS_LIVE) continue;
         for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
             mp_gw_stream_chan_t *c = &s->ch[ch];
+            if (c->replaying) continue; /* its own reads; out of window: replay_step */
             if (!c->subscribed || c->paused || !c->held || c->pos + 1 >= oldest) {
                 if (c->subscribed && !c->lazy && c->fed < h->cursor) c->fed = h->cursor;
                 continue;
@@ -525,6 +539,7 @@ static void on_tick(h2o_timeout_entry_t *entry)
             continue;
         }
         mp_gw_session_tick(s, now);
+        if (s->state == MP_GW_SESS_LIVE && s->replaying_count) mp_gw_dispatch_catch_up(h, s);
         if (s->state == MP_GW_SESS_LIVE)
             mp_gw_dispatch_flush(h, s, false); /* each channel when its pace allows */
         else if (s->ws)
@@ -577,32 +592,90 @@ int mp_gw_dispatch_replay(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsi
     if (!rm) return -ENODEV;
     uint64_t until = mp_gw_dispatch_cursor(h);
     mp_gw_stream_chan_t *c = &s->ch[ch];
+    if (c->replaying) s->replaying_count--;
+    c->replaying = false;
     c->fed = from;
     c->lazy = false; /* until its first flush finds it caught up */
     if (from >= until) return 0;
     if (from + 1 < mp_rm_journal_oldest(rm)) return -ERANGE;
-    if (until - from > MP_GW_STREAM_REPLAY_MAX) return -E2BIG;
+    c->replaying = true;
+    s->replaying_count++;
+    return 0;
+}
+
+/* Sends channel ch's pending changes as batches without spending credit: all of them, or
+ * (all false) only while a full batch is waiting. */
+static void replay_flush(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch, bool all)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    if (c->pending.count == 0) return;
+    qsort(c->pending.items, c->pending.count, sizeof *c->pending.items, cmp_seq);
+    while (c->pending.count >= (all ? 1u : MP_GW_STREAM_BATCH_ITEMS) && s->state == MP_GW_SESS_LIVE)
+        if (send_front(h, s, ch) == 0) break;
+    mp_gw_coalesce_reindex(&c->pending);
+}
+
+/* One tick's worth of channel ch's replay: reads the journal after its position toward the
+ * follower's cursor (records the follower encoded are reused), coalescing per batch and
+ * sending each batch as it fills, without credit. Stops for this tick after
+ * MP_GW_STREAM_REPLAY_STEP deltas or when the connection's queue is half full, so memory
+ * stays bounded however long the gap. Returns true once the channel caught up (it then
+ * follows live) or fell out of the window (RESYNC_REQUIRED). */
+static bool replay_step(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch)
+{
+    mp_gw_stream_chan_t *c = &s->ch[ch];
+    const mp_rm_region_t *rm = mp_gw_regions_rm(h->regions, NULL);
+    if (!rm) return false;
     mp_rm_delta_t x;
-    for (uint64_t seq = from + 1; seq <= until; seq++) {
+    for (unsigned n = 0; c->fed < h->cursor && n < MP_GW_STREAM_REPLAY_STEP; n++) {
+        if (!s->ws || s->state != MP_GW_SESS_LIVE) return false;
+        if (mp_gw_ws_queued(s->ws) > h->send_cap / 2) return false; /* let it drain */
+        uint64_t seq = c->fed + 1;
         mp_gw_enc_t *e = h->recent[seq & (MP_GW_STREAM_RECENT - 1)];
-        int ret;
         if (e && e->seq == seq) {
+            c->fed = seq;
             if (e->channel != ch) continue;
             e->refs++; /* the follower encoded it: reuse its bytes */
         } else {
-            ret = mp_rm_journal_read(rm, seq, &x);
-            if (ret == -ERANGE) return -ERANGE;
+            int ret = mp_rm_journal_read(rm, seq, &x);
+            if (ret == -ERANGE) { /* the window passed it meanwhile */
+                resync(h, s, ch);
+                return true;
+            }
+            if (ret == -EAGAIN) return false;
+            c->fed = seq;
             if (ret || x.entry.channel != ch) continue;
             if (x.entry.op != MP_OP_UPSERT && x.entry.op != MP_OP_REMOVE) continue;
-            e = mp_gw_enc_create(&x);
-            if (!e) return -ENOMEM;
+            if (!(e = mp_gw_enc_create(&x))) continue;
         }
-        ret = mp_gw_coalesce_put(&c->pending, e);
+        int ret = mp_gw_coalesce_put(&c->pending, e);
         mp_gw_enc_unref(e);
-        if (ret) return ret == -ENOSPC ? -E2BIG : ret;
+        if (ret) { /* cannot happen: batches leave at 256 entities */
+            resync(h, s, ch);
+            return true;
+        }
+        if (c->pending.count >= MP_GW_STREAM_BATCH_ITEMS) replay_flush(h, s, ch, false);
     }
-    c->fed = until;
-    return 0;
+    if (c->fed < h->cursor) return false;
+    replay_flush(h, s, ch, true);
+    return c->pending.count == 0;
+}
+
+void mp_gw_dispatch_catch_up(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s)
+{
+    for (unsigned ch = 0; ch < MP_CH_COUNT && s->state == MP_GW_SESS_LIVE; ch++) {
+        mp_gw_stream_chan_t *c = &s->ch[ch];
+        if (!c->replaying) continue;
+        /* resync() ends a replay itself (the channel fell out of the window). */
+        bool done = !c->subscribed || c->paused || replay_step(h, s, ch);
+        if (done && c->replaying) {
+            c->replaying = false;
+            s->replaying_count--;
+        }
+    }
+    if (s->replaying_count == 0 && s->resume_pending && s->state == MP_GW_SESS_LIVE)
+        mp_gw_session_resumed(s);
+    if (s->ws) mp_gw_ws_flush(s->ws);
 }
 
 /* ---- metrics ------------------------------------------------------------------------- */

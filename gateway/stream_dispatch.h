@@ -33,7 +33,7 @@
 /* MP_GW_STREAM_PENDING_MAX (stream_delta.h): coalesced entities per session and channel;
  * past it the channel gets RESYNC_REQUIRED (memory bound; a held channel whose position
  * left the journal window gets it at the follower's tick). */
-#define MP_GW_STREAM_REPLAY_MAX 262144 /* journal deltas a RESUME / SUBSCRIBE replays at most */
+#define MP_GW_STREAM_REPLAY_STEP 16384 /* journal deltas a replaying channel reads per tick */
 #define MP_GW_STREAM_RECENT 16384      /* newest encoded deltas kept for replays (power of 2) */
 #define MP_GW_STREAM_UI_METRICS 32     /* distinct CLIENT_METRICS names kept */
 
@@ -115,13 +115,17 @@ void mp_gw_dispatch_stop(mp_gw_stream_hub_t *h);
 /* The journal seq the hub has fanned out up to (advancing it first when it never ran). */
 uint64_t mp_gw_dispatch_cursor(mp_gw_stream_hub_t *h);
 
-/* Replays the journal (from, hub cursor] of channel ch into session s's pending changes
- * (records of the last MP_GW_STREAM_RECENT seqs are reused; older deltas are read and
- * encoded for s alone: long replays are rare). Returns 0; -ERANGE when from + 1 left
- * the journal window; -E2BIG past MP_GW_STREAM_REPLAY_MAX deltas or when the pending
- * map fills; -ENODEV without a read model. */
+/* Starts channel ch of session s at position from: caught up when from is at the hub's
+ * cursor; otherwise the channel replays (from, cursor] from the journal a bounded step
+ * per tick (mp_gw_dispatch_catch_up), in batches coalesced per batch and sent without
+ * credit, however long the gap, then follows live. Returns 0; -ERANGE when from + 1
+ * left the journal window; -ENODEV without a read model. */
 int mp_gw_dispatch_replay(mp_gw_stream_hub_t *h, struct mp_gw_stream_session *s, unsigned ch,
                           uint64_t from);
+
+/* Advances every replaying channel of s by one step; once none replays and a RESUME
+ * waits, sends RESUMED (mp_gw_session_resumed). Called on RESUME and at each tick. */
+void mp_gw_dispatch_catch_up(mp_gw_stream_hub_t *h, struct mp_gw_stream_session *s);
 
 /* Sends session s's pending batches of every channel now. ignore_credit: replay before
  * RESUMED (no credit spent). */

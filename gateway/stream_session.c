@@ -345,6 +345,9 @@ static void invalid_session(mp_gw_stream_session_t *s, const char *reason)
 {
     s->hub->resume_fail_total++;
     send_fmt(s, "{\"op\":\"INVALID_SESSION\",\"reason\":\"%s\"}", reason);
+    /* The client rebootstraps (a snapshot, then IDENTIFY on this connection): its
+     * IDENTIFY deadline starts now, not when the connection opened. */
+    s->opened_ns = mp_mono_ns();
 }
 
 static void op_resume(mp_gw_stream_session_t *s, json_t *m)
@@ -398,7 +401,9 @@ static void op_resume(mp_gw_stream_session_t *s, json_t *m)
             for (unsigned c = 0; c < MP_CH_COUNT; c++) {
                 mp_gw_coalesce_clear(&s->ch[c].pending);
                 s->ch[c].subscribed = false;
+                s->ch[c].replaying = false;
             }
+            s->replaying_count = 0;
             s->state = MP_GW_SESS_OPEN;
             mp_gw_token_session_new(h->key, s->sid);
             invalid_session(s, ret == -ERANGE ? "out_of_window" : "too_far_behind");
@@ -406,9 +411,16 @@ static void op_resume(mp_gw_stream_session_t *s, json_t *m)
         }
     }
     if (credit) apply_credit(s, credit, false);
-    /* Missed changes first (coalesced, no credit spent), then RESUMED. */
-    mp_gw_dispatch_flush(h, s, true);
-    h->resume_success_total++;
+    /* Missed changes first (replayed from the journal in batches, no credit spent), then
+     * RESUMED: at once for a short gap, after a few ticks for a long one. */
+    s->resume_pending = true;
+    mp_gw_dispatch_catch_up(h, s);
+}
+
+void mp_gw_session_resumed(mp_gw_stream_session_t *s)
+{
+    s->resume_pending = false;
+    s->hub->resume_success_total++;
     send_session_frame(s, "\"op\":\"DISPATCH\",\"type\":\"RESUMED\"");
 }
 

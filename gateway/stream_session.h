@@ -36,15 +36,17 @@ struct mp_gw_ws;
 
 typedef struct mp_gw_stream_chan {
     bool subscribed;
-    bool paused;     /* RESYNC_REQUIRED sent: nothing flows until SUBSCRIBE */
-    bool held;       /* changes wait on zero credit (counted once per episode) */
-    bool lazy;       /* caught up: pending is empty and the changes after fed are the hub's
-                        feed (stream_feed.h); batches are shared, nothing is copied per delta */
-    uint64_t fed;    /* journal seq up to which this channel's changes were considered
-                        (lazy: were sent) */
-    uint64_t pos;    /* seq of the last batch sent, or the position set by IDENTIFY /
-                        SUBSCRIBE / RESUME: the next batch's prev_seq */
-    uint32_t credit; /* batches that may be sent, <= the session's credit_cap */
+    bool paused;            /* RESYNC_REQUIRED sent: nothing flows until SUBSCRIBE */
+    bool held;              /* changes wait on zero credit (counted once per episode) */
+    bool replaying;         /* catching up from the journal (mp_gw_dispatch_catch_up); nothing
+                               else feeds or flushes it meanwhile */
+    bool lazy;              /* caught up: pending is empty and the changes after fed are the hub's
+                               feed (stream_feed.h); batches are shared, nothing is copied per delta */
+    uint64_t fed;           /* journal seq up to which this channel's changes were considered
+                               (lazy: were sent) */
+    uint64_t pos;           /* seq of the last batch sent, or the position set by IDENTIFY /
+                               SUBSCRIBE / RESUME: the next batch's prev_seq */
+    uint32_t credit;        /* batches that may be sent, <= the session's credit_cap */
     uint64_t next_batch_ns; /* no flush round before this (pacing, see batch_pace_ns) */
     mp_gw_coalesce_t pending;
 } mp_gw_stream_chan_t;
@@ -58,10 +60,12 @@ typedef struct mp_gw_stream_session {
     int state;
     char sid[MP_GW_SESSION_ID_TEXT];
     uint64_t opened_ns, last_msg_ns, closing_ns;
-    uint32_t credit_cap;     /* outstanding credit per channel: 64, or IDENTIFY's larger ask */
-    uint64_t refill_ns;      /* estimated time between the client's CREDIT messages */
-    uint64_t last_credit_ns; /* arrival of the last CREDIT (opening before the first) */
-    uint32_t credit_periods; /* CREDIT messages seen */
+    uint32_t credit_cap;      /* outstanding credit per channel: 64, or IDENTIFY's larger ask */
+    uint64_t refill_ns;       /* estimated time between the client's CREDIT messages */
+    uint64_t last_credit_ns;  /* arrival of the last CREDIT (opening before the first) */
+    uint32_t credit_periods;  /* CREDIT messages seen */
+    uint32_t replaying_count; /* channels with replaying set */
+    bool resume_pending;      /* RESUMED goes out once no channel replays */
     uint64_t rate_ms[MP_GW_STREAM_RATE_MSGS]; /* arrival times of the last messages */
     uint32_t rate_next;
     uint32_t rate_count;
@@ -93,6 +97,9 @@ int mp_gw_session_send_frame(mp_gw_stream_session_t *s, struct mp_gw_frame *f);
 /* Timers of one session (identify deadline, heartbeat timeout, close deadline); called
  * by the dispatcher each tick. */
 void mp_gw_session_tick(mp_gw_stream_session_t *s, uint64_t now_ns);
+
+/* The replay a RESUME started is done: sends RESUMED (a fresh resume token, positions). */
+void mp_gw_session_resumed(mp_gw_stream_session_t *s);
 
 /* Drain: flushes, sends RECONNECT (with a resume token and positions) and closes 1001. */
 void mp_gw_session_reconnect(mp_gw_stream_session_t *s);

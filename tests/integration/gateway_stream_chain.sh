@@ -72,6 +72,12 @@ track $follower
 wait_until 95 test -e "$WORK/reached" || fail "follower: $(cat "$WORK/follow.out")"
 
 # ---- (b) and (c) on a second instance with a small journal, while (a)'s client waits ------
+# A RESUME after 3 s away at 5,000 tx/s: tens of thousands of changes, replayed in order.
+out=$(CLIENT_TIMEOUT_MS=60000 timeout 70 node "$CLIENT" longresume "$PORT" 3000) || fail "long RESUME: $out"
+echo "long resume: $out"
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["replayed_deltas"] > 4096, r' "$out" ||
+    fail "the long RESUME replayed too little to test anything: $out"
+
 INST_B="$INSTANCE-small"
 PORT_B=$(free_port)
 start_stack "$INST_B" 2000 12 "$PORT_B" --journal 1024 --journal-mb 1
@@ -127,4 +133,4 @@ echo "crowd: $(tail -qn1 "$WORK"/crowd-*.out | tr '\n' ' ')"
 for log in "$WORK"/*.gw.log "$WORK"/*.rm.log "$WORK"/*.ingest.log; do
     if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$log"; then fail "sanitizer report in $log: $(grep -m3 -E 'Sanitizer|runtime error' "$log")"; fi
 done
-pass "100k-delta chain == dump, RESYNC_REQUIRED + client rule, SUBSCRIBE/UNSUBSCRIBE, clients in every credit state converge"
+pass "100k-delta chain == dump, RESYNC_REQUIRED + client rule, SUBSCRIBE/UNSUBSCRIBE, clients in every credit state converge, RESUME after a long gap"
