@@ -539,7 +539,10 @@ static void on_tick(h2o_timeout_entry_t *entry)
             continue;
         }
         mp_gw_session_tick(s, now);
-        if (s->state == MP_GW_SESS_LIVE && s->replaying_count) mp_gw_dispatch_catch_up(h, s);
+        /* resume_pending too: a replay the follower ended (resync_behind) still owes its
+         * RESUMED. */
+        if (s->state == MP_GW_SESS_LIVE && (s->replaying_count || s->resume_pending))
+            mp_gw_dispatch_catch_up(h, s);
         if (s->state == MP_GW_SESS_LIVE)
             mp_gw_dispatch_flush(h, s, false); /* each channel when its pace allows */
         else if (s->ws)
