@@ -111,7 +111,7 @@ crowd=()
 for spec in "256 1000 inf" "64 1000 inf" "3 700 3"; do
     read -r window refill_ms refill_max <<<"$spec"
     tag="crowd-$window"
-    FOLLOW_CREDIT=$window FOLLOW_REFILL_MS=$refill_ms FOLLOW_REFILL_MAX=${refill_max/inf/Infinity} \
+    FOLLOW_CREDIT=$window FOLLOW_REFILL_MS=$refill_ms FOLLOW_REFILL_MAX=${refill_max/inf/Infinity} FOLLOW_QUIET_MS=6000 \
         CLIENT_TIMEOUT_MS=90000 timeout 100 node "$CLIENT" follow "$PORT_C" 3000 60 \
         "$WORK/$tag.json" "$WORK/$tag.reached" "$WORK/crowd.stop" >"$WORK/$tag.out" 2>&1 &
     crowd+=($!)
@@ -127,7 +127,8 @@ for i in 0 1 2; do
     wait "${crowd[$i]}" || fail "crowd client $i: $(cat "$WORK"/crowd-*.out)"
 done
 for window in 256 64 3; do
-    same_as_dump "$INST_C" "$WORK/crowd-$window.json" || fail "crowd client (credit $window) differs from the dump"
+    same_as_dump "$INST_C" "$WORK/crowd-$window.json" ||
+        fail "crowd client (credit $window) differs from the dump; its positions: $(tail -1 "$WORK/crowd-$window.out"); channel seqs: $(for ch in tx.main feature.main opportunity.main chain.main market.main; do "$BIN_SHM" dump $ch --json --instance "$INST_C" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["channel"], d["seq"], end="; ")'; done)"
 done
 echo "crowd: $(tail -qn1 "$WORK"/crowd-*.out | tr '\n' ' ')"
 for log in "$WORK"/*.gw.log "$WORK"/*.rm.log "$WORK"/*.ingest.log; do

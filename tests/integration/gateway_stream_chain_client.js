@@ -114,6 +114,7 @@ async function follow() {
   const window = Number(process.env.FOLLOW_CREDIT || 256);
   const refillMs = Number(process.env.FOLLOW_REFILL_MS || 1000);
   const refillMax = Number(process.env.FOLLOW_REFILL_MAX || Infinity);
+  const quietMs = Number(process.env.FOLLOW_QUIET_MS || 2000);
   send(c, { op: 'IDENTIFY', subscriptions: CHANNELS, snapshot_seq: snap.snapshot_seq, credit: window });
   const ready = await expectDispatch(c, 'READY', 5000);
   for (const ch of CHANNELS)
@@ -156,7 +157,9 @@ async function follow() {
       fs.writeFileSync(reachedFile, String(k.counts.deltas));
     }
     if (!reached && now > deadline) fail('too few deltas before the deadline', { counts: k.counts });
-    if (reached && fs.existsSync(stopFile) && now - lastBatchAt > 2000) break;
+    // Done once the stop file exists and nothing came for FOLLOW_QUIET_MS [2000]: a stingy
+    // client still draining its backlog on a loaded machine needs longer.
+    if (reached && fs.existsSync(stopFile) && now - lastBatchAt > quietMs) break;
   }
   const out = {};
   for (const ch of CHANNELS) out[ch] = Object.fromEntries(state[ch]);
