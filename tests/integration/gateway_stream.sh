@@ -76,21 +76,7 @@ import json, sys
 r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 assert r["ok"] and r["batches"] > 10 and r["resumed"] == 1, r
 PY
-python3 - "$BIN_SHM" "$INSTANCE" "$WORK/state.json" <<'PY' || fail "stream state differs from the dump"
-import json, subprocess, sys
-shm, inst, out = sys.argv[1:4]
-got = json.load(open(out))
-bad = 0
-for ch, st in got.items():
-    d = json.loads(subprocess.check_output([shm, "dump", ch, "--json", "--instance", inst]))
-    want = {e["id"]: e["seq"] for e in d["items"]}
-    if want != st:
-        bad += 1
-        diff = [k for k in set(want) & set(st) if want[k] != st[k]]
-        print(ch, "dump", len(want), "stream", len(st), "missing", len(set(want) - set(st)),
-              "extra", len(set(st) - set(want)), "seq differs", len(diff))
-sys.exit(1 if bad else 0)
-PY
+same_as_dump "$INSTANCE" "$WORK/state.json" || fail "stream state differs from the dump"
 
 # Deadlines and auth on a third process with short timers and a token.
 echo "s3cret-token" >"$WORK/token"

@@ -43,25 +43,6 @@ start_stack() {
 }
 
 # ---- (a) a long chain at a high rate, then state == dump ----------------------------------
-# same_as_dump INSTANCE STATE_JSON: a client's {channel: {id: seq}} equals mempulse-shm dump.
-same_as_dump() {
-    python3 - "$BIN_SHM" "$1" "$2" <<'PY'
-import json, subprocess, sys
-shm, inst, out = sys.argv[1:4]
-got = json.load(open(out))
-bad = 0
-for ch, st in got.items():
-    d = json.loads(subprocess.check_output([shm, "dump", ch, "--json", "--instance", inst]))
-    want = {e["id"]: e["seq"] for e in d["items"]}
-    if want != st:
-        bad += 1
-        diff = [k for k in set(want) & set(st) if want[k] != st[k]]
-        print(ch, "dump", len(want), "stream", len(st), "missing", len(set(want) - set(st)),
-              "extra", len(set(st) - set(want)), "seq differs", len(diff))
-sys.exit(1 if bad else 0)
-PY
-}
-
 PORT=$(free_port)
 start_stack "$INSTANCE" 5000 11 "$PORT" --journal 262144 --journal-mb 64
 ingest_a=$INGEST_PID

@@ -67,3 +67,22 @@ json_get() {
 for b in "$BIN_INGEST" "$BIN_SHM"; do
     [ -x "$b" ] || fail "missing $b (build first)"
 done
+
+# same_as_dump INSTANCE STATE_JSON: a client's {channel: {id: seq}} equals mempulse-shm dump.
+same_as_dump() {
+    python3 - "$BIN_SHM" "$1" "$2" <<'PY'
+import json, subprocess, sys
+shm, inst, out = sys.argv[1:4]
+got = json.load(open(out))
+bad = 0
+for ch, st in got.items():
+    d = json.loads(subprocess.check_output([shm, "dump", ch, "--json", "--instance", inst]))
+    want = {e["id"]: e["seq"] for e in d["items"]}
+    if want != st:
+        bad += 1
+        diff = [k for k in set(want) & set(st) if want[k] != st[k]]
+        print(ch, "dump", len(want), "stream", len(st), "missing", len(set(want) - set(st)),
+              "extra", len(set(st) - set(want)), "seq differs", len(diff))
+sys.exit(1 if bad else 0)
+PY
+}
