@@ -260,6 +260,13 @@ static void flush_lazy(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigne
 {
     mp_gw_stream_chan_t *c = &s->ch[ch];
     const mp_gw_feed_t *f = &h->feed[ch];
+    if (c->fed < mp_gw_feed_floor(f)) {
+        /* The feed dropped deltas this channel still needed (materialize_before_drops
+         * should have prevented it): never send past a hole; materialize resyncs. */
+        h->lazy_floor_misses_total++;
+        materialize(h, s, ch);
+        return;
+    }
     uint32_t i0 = mp_gw_feed_after(f, c->fed);
     uint32_t owed = f->tail - i0;
     if (owed == 0) {

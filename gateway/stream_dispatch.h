@@ -99,6 +99,7 @@ typedef struct mp_gw_stream_hub {
     uint64_t batches_total, batches_built_total, materialized_total;
     uint64_t round_ns; /* smoothed duration of a tick: the floor of batch pacing */
     uint64_t rounds_total, round_ns_total;
+    uint64_t lazy_floor_misses_total;
     uint64_t closes_total[16]; /* [code - 4000] for the 40xx close codes */
     uint64_t latency_ms_sum, latency_count;
     mp_gw_ui_metric_t ui[MP_GW_STREAM_UI_METRICS];
