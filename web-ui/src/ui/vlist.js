@@ -199,6 +199,23 @@ export class RowPool {
   }
 }
 
+/** A RowPool of [key, value] rows: <div class=className><span.k/><span.v.mono/></div>. */
+export function keyValueRows(el, className) {
+  return new RowPool(
+    el,
+    () => {
+      const d = document.createElement('div');
+      d.className = className;
+      d.innerHTML = '<span class="k"></span><span class="v mono"></span>';
+      return d;
+    },
+    (d, [k, v]) => {
+      setText(d.firstChild, k);
+      setText(d.lastChild, v);
+    },
+  );
+}
+
 /** Sets textContent only when it changed (cheap diffing for reused rows). */
 export function setText(el, s) {
   if (el.textContent !== s) el.textContent = s;

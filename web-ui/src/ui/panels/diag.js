@@ -1,22 +1,10 @@
 // Diagnostics: the ui_* metrics (also sent as CLIENT_METRICS), store sizes against
 // their caps, queue, credit and detail-cache figures.
 
-import { RowPool, setText } from '../vlist.js';
+import { keyValueRows } from '../vlist.js';
 
 export function mountDiag(el) {
-  const pool = new RowPool(
-    el,
-    () => {
-      const d = document.createElement('div');
-      d.className = 'dg-row';
-      d.innerHTML = '<span class="k"></span><span class="v mono"></span>';
-      return d;
-    },
-    (d, [k, v]) => {
-      setText(d.firstChild, k);
-      setText(d.lastChild, v);
-    },
-  );
+  const pool = keyValueRows(el, 'dg-row');
   return {
     update(dg, page) {
       const rows = [];

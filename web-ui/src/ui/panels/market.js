@@ -3,7 +3,7 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { RowPool, setText } from '../vlist.js';
+import { keyValueRows } from '../vlist.js';
 import { gwei, num } from '../format.js';
 
 export function mountMarket(chartEl, tableEl) {
@@ -34,19 +34,7 @@ export function mountMarket(chartEl, tableEl) {
     if (plot) plot.setSize({ width: Math.max(240, chartEl.clientWidth), height: 170 });
   }).observe(chartEl);
 
-  const pool = new RowPool(
-    tableEl,
-    () => {
-      const d = document.createElement('div');
-      d.className = 'mk-row';
-      d.innerHTML = '<span class="k"></span><span class="v mono"></span>';
-      return d;
-    },
-    (d, [k, v]) => {
-      setText(d.firstChild, k);
-      setText(d.lastChild, v);
-    },
-  );
+  const pool = keyValueRows(tableEl, 'mk-row');
 
   return {
     chart(fee) {
