@@ -4,64 +4,12 @@
 // Usage: node gateway_stream_chain_client.js SCENARIO PORT [ARGS...]
 // Prints one JSON line of findings; exits 0 when the scenario's checks hold, 1 otherwise.
 'use strict';
-const WebSocket = require('ws');
-const http = require('http');
 const fs = require('fs');
 const { execFileSync } = require('child_process');
+const { scenario, port, args, CHANNELS, done, fail, sleep, getJson, open: openWith } =
+  require('./stream_client_lib.js');
+const open = () => openWith(null, true, true);
 
-const [scenario, port, ...args] = process.argv.slice(2);
-const URL = `ws://127.0.0.1:${port}/dashboard/stream-v2`;
-const CHANNELS = ['tx.main', 'feature.main', 'opportunity.main', 'chain.main', 'market.main'];
-
-function done(ok, info) {
-  console.log(JSON.stringify(Object.assign({ scenario, ok }, info)));
-  process.exit(ok ? 0 : 1);
-}
-function fail(msg, info) { done(false, Object.assign({ error: msg }, info || {})); }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function getJson(path) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path }, (res) => {
-      let b = '';
-      res.on('data', (c) => { b += c; });
-      res.on('end', () => { try { resolve(JSON.parse(b)); } catch (e) { reject(e); } });
-    }).on('error', reject);
-  });
-}
-
-// Opens a connection and waits for HELLO; resolves with {ws, hello, next(ms)}. next gives
-// the next message, null once the socket closed, undefined on timeout.
-function open() {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(URL);
-    const c = { ws, queue: [], waiters: [], close: null };
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString());
-      m.rx_ms = Date.now();
-      if (c.waiters.length) c.waiters.shift()(m); else c.queue.push(m);
-    });
-    ws.on('close', (code) => {
-      c.close = code;
-      while (c.waiters.length) c.waiters.shift()(null);
-    });
-    ws.on('error', (e) => reject(e));
-    c.next = (ms) => new Promise((res) => {
-      if (c.queue.length) return res(c.queue.shift());
-      if (c.close !== null) return res(null);
-      const f = (m) => { clearTimeout(t); res(m); };
-      const t = setTimeout(() => { c.waiters.splice(c.waiters.indexOf(f), 1); res(undefined); }, ms);
-      c.waiters.push(f);
-    });
-    ws.on('open', async () => {
-      const hello = await c.next(5000);
-      if (!hello || hello.op !== 'HELLO') return reject(new Error('no HELLO: ' + JSON.stringify(hello)));
-      c.hello = hello;
-      resolve(c);
-    });
-    ws.on('unexpected-response', (req, res) => reject(new Error('HTTP ' + res.statusCode)));
-  });
-}
 const send = (c, m) => c.ws.send(JSON.stringify(m));
 
 // Waits for a DISPATCH of `type`, passing every other frame to onOther (which may fail).

@@ -2,68 +2,13 @@
 // through NODE_PATH). Usage: node gateway_stream_client.js SCENARIO PORT [ARGS...]
 // Prints one JSON line of findings; exits 0 when the scenario's checks hold, 1 otherwise.
 'use strict';
-const WebSocket = require('ws');
-const http = require('http');
 const fs = require('fs');
+const http = require('http');
 const crypto = require('crypto');
+const { scenario, port, args, URL, CHANNELS, done, fail, sleep, getJson, open } =
+  require('./stream_client_lib.js');
 
-const [scenario, port, ...args] = process.argv.slice(2);
-const URL = `ws://127.0.0.1:${port}/dashboard/stream-v2`;
-const CHANNELS = ['tx.main', 'feature.main', 'opportunity.main', 'chain.main', 'market.main'];
-
-function done(ok, info) {
-  console.log(JSON.stringify(Object.assign({ scenario, ok }, info)));
-  process.exit(ok ? 0 : 1);
-}
-function fail(msg, info) { done(false, Object.assign({ error: msg }, info || {})); }
-
-function getJson(path) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path }, (res) => {
-      let b = '';
-      res.on('data', (c) => { b += c; });
-      res.on('end', () => { try { resolve(JSON.parse(b)); } catch (e) { reject(e); } });
-    }).on('error', reject);
-  });
-}
-
-// Opens a connection; resolves with {ws, hello, queue, next(timeout), closed}.
-function open(opts) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(URL, opts || {});
-    const c = { ws, queue: [], waiters: [], close: null };
-    ws.on('message', (data, isBinary) => {
-      const m = JSON.parse(data.toString());
-      if (c.waiters.length) c.waiters.shift()(m); else c.queue.push(m);
-    });
-    ws.on('close', (code) => {
-      c.close = code;
-      while (c.waiters.length) c.waiters.shift()(null);
-    });
-    ws.on('error', () => {});
-    c.next = (ms) => new Promise((res) => {
-      if (c.queue.length) return res(c.queue.shift());
-      if (c.close !== null) return res(null);
-      const t = setTimeout(() => { c.waiters.splice(c.waiters.indexOf(f), 1); res(undefined); }, ms);
-      const f = (m) => { clearTimeout(t); res(m); };
-      c.waiters.push(f);
-    });
-    c.closed = (ms) => new Promise((res) => {
-      if (c.close !== null) return res(c.close);
-      const t = setTimeout(() => res(undefined), ms);
-      ws.on('close', (code) => { clearTimeout(t); res(code); });
-    });
-    ws.on('open', async () => {
-      const hello = await c.next(5000);
-      if (!hello || hello.op !== 'HELLO') return reject(new Error('no HELLO: ' + JSON.stringify(hello)));
-      c.hello = hello;
-      resolve(c);
-    });
-    ws.on('unexpected-response', (req, res) => reject(new Error('HTTP ' + res.statusCode)));
-  });
-}
 const send = (c, m) => c.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function checkHello(h) {
   const want = ['op', 'heartbeat_interval_ms', 'session_id', 'server_time_unix_ms', 'resume_token_ttl_ms',
