@@ -54,7 +54,13 @@ afterEach(() => {
 function make() {
   const fetched = [];
   const posted = [];
-  engine = new Engine({ base: 'http://gw', wsUrl: 'ws://gw/dashboard/stream-v2', post: (m) => posted.push(m), WebSocketImpl: FakeWS, fetchFn: fakeFetch(fetched), test: true });
+  // The page acknowledges every frame, as src/main.js does: an unacknowledged frame older
+  // than the engine's lag limit (500 ms) would hold its queue, as for a page that lags.
+  const post = (m) => {
+    posted.push(m);
+    if (m.type === 'frame') setTimeout(() => engine.onPageMessage({ type: 'ack', id: m.id, renderMs: 1 }), 0);
+  };
+  engine = new Engine({ base: 'http://gw', wsUrl: 'ws://gw/dashboard/stream-v2', post, WebSocketImpl: FakeWS, fetchFn: fakeFetch(fetched), test: true });
   engine.start();
   return { fetched, posted };
 }
