@@ -84,7 +84,7 @@ ops_cleanup() {
         pid=$(cat "$f" 2>/dev/null)
         [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
     done
-    rm -rf "$OPS"
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$OPS" # KEEP_WORK=1 keeps logs for a post-mortem
     cleanup
 }
 trap ops_cleanup EXIT

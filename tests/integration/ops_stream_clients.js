@@ -61,7 +61,7 @@ async function snapshot(channels) {
 function entities(sec) { return [].concat(sec.items || [], sec.top || [], sec.recent || []); }
 
 const totals = { batches: 0, deltas: 0, gaps: 0, resyncs: 0, resumes: 0, resumed_batches: 0,
-  reconnect_msgs: 0, closes: 0, bootstraps: 0, close_codes: {}, invalid: [], errors: [] };
+  reconnect_msgs: 0, closes: 0, bootstraps: 0, close_codes: {}, close_reasons: {}, invalid: [], errors: [] };
 
 class Client {
   constructor(id) {
@@ -74,6 +74,7 @@ class Client {
     this.attempt = 0;
     this.paused = new Map(); // channel -> 'fetching' | 'subscribing' (the SPEC 4.2 client rule)
     this.resuming = false;
+    this.live = false; // the current connection had READY or RESUMED: other ops may go
     this.gen = 0;
     this.hist = {}; // channel -> the last few events on it, for a gap's report
   }
@@ -106,11 +107,13 @@ class Client {
     if (this.ws) this.drop(this.ws);
     const ws = new WebSocket(URL);
     this.ws = ws;
+    this.live = false; // until READY / RESUMED: CREDIT or SUBSCRIBE before RESUME is a 4003
     this.lostAt = this.lostAt || Date.now();
     ws.on('message', (data) => { if (ws === this.ws) this.onMessage(JSON.parse(data.toString()), ws, first); });
-    ws.on('close', (code) => {
+    ws.on('close', (code, reason) => {
       if (ws !== this.ws) return;
       totals.close_codes[code] = (totals.close_codes[code] || 0) + 1;
+      if (code !== 1001) totals.close_reasons[code] = String(reason);
       this.lastClose = code;
       this.onClose(ws);
     });
@@ -184,7 +187,8 @@ class Client {
       this.last[ch] = snap.snapshot_seq;
       this.note(ch, `subscribe${snap.snapshot_seq}`);
       this.paused.set(ch, 'subscribing');
-      this.send({ op: 'SUBSCRIBE', channels: [ch], since_seq: snap.snapshot_seq });
+      // Not live (reconnecting): the next RESUME carries this position instead.
+      if (this.live) this.send({ op: 'SUBSCRIBE', channels: [ch], since_seq: snap.snapshot_seq });
     } catch (e) { totals.errors.push(String(e)); }
   }
 
@@ -226,6 +230,7 @@ class Client {
         if (m.type === 'RESUMED') totals.resumes++;
         this.session = { id: m.session_id, token: m.resume_token };
         this.resuming = false;
+        this.live = true;
         this.paused.clear(); // RESUME / IDENTIFY (re)started every channel at this.last
         for (const ch of CHANNELS) this.note(ch, `${m.type}@${this.last[ch]}`);
         this.attempt = 0;
@@ -255,7 +260,7 @@ class Client {
   }
 
   tick(now) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.session) return;
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.live) return;
     if (!this.lastCredit || now - this.lastCredit >= 1000) {
       const cc = {};
       for (const ch of CHANNELS) { if (this.used[ch]) cc[ch] = this.used[ch]; this.used[ch] = 0; }
@@ -273,7 +278,7 @@ function finish(ok, extra) {
   const invalidInWindow = totals.invalid.filter((x) => x.in_window).length;
   console.log(JSON.stringify(Object.assign({ ok, clients: N, batches: totals.batches, deltas: totals.deltas,
     gaps: totals.gaps, resyncs: totals.resyncs, resumes: totals.resumes, resumed_batches: totals.resumed_batches,
-    reconnect_msgs: totals.reconnect_msgs, closes: totals.closes, bootstraps: totals.bootstraps, close_codes: totals.close_codes,
+    reconnect_msgs: totals.reconnect_msgs, closes: totals.closes, bootstraps: totals.bootstraps, close_codes: totals.close_codes, close_reasons: totals.close_reasons,
     invalid_sessions: totals.invalid.slice(0, 10), invalid_count: totals.invalid.length,
     invalid_in_window: invalidInWindow, errors: totals.errors.slice(0, 10) }, extra || {})));
   process.exit(ok ? 0 : 1);
