@@ -3,6 +3,7 @@
 #include "gateway/stream_session.h"
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "gateway/stream_ws.h"
 
 #include <errno.h>
@@ -583,6 +584,13 @@ void mp_gw_session_tick(mp_gw_stream_session_t *s, uint64_t now)
         return;
     }
     if (s->state == MP_GW_SESS_OPEN && now - s->opened_ns > (uint64_t)h->identify_ms * 1000000ull) {
+        if (s->ws) {
+            mp_gw_ws_stats_t st = mp_gw_ws_stats(s->ws);
+            mp_log("stream session %s: no IDENTIFY or RESUME within %u ms, closing 4003 "
+                   "(socket %s, %u client messages, %u of %u writes done, %u frames queued)",
+                   s->sid, h->identify_ms, st.upgraded ? "upgraded" : "not upgraded",
+                   st.msgs_in, st.writes_done, st.writes, st.queued_frames);
+        }
         mp_gw_session_close(s, MP_GW_CLOSE_NOT_AUTHENTICATED, "no IDENTIFY or RESUME in time");
         return;
     }

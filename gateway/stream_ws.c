@@ -26,6 +26,7 @@ struct mp_gw_ws {
     bool closing;     /* a close is queued in wslay: no more messages */
     bool in_callback; /* inside h2o_websocket_proceed (on_ws_msg): it writes wslay's frames */
     mp_gw_ws_out_t out;
+    mp_gw_ws_stats_t stats;
 };
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past U+10FFFF. */
@@ -88,6 +89,7 @@ static void out_kick(mp_gw_ws_t *ws)
     h2o_iovec_t iov[MP_GW_WS_OUT_WRITE_MAX];
     unsigned n = mp_gw_ws_out_take(&ws->out, iov, MP_GW_WS_OUT_WRITE_MAX);
     if (n) {
+        ws->stats.writes++;
         h2o_socket_write(conn->sock, iov, n, on_out_written);
         return;
     }
@@ -100,6 +102,7 @@ static void on_out_written(h2o_socket_t *sock, const char *err)
     h2o_websocket_conn_t *conn = sock->data;
     mp_gw_ws_t *ws = conn->data;
     mp_gw_ws_out_written(&ws->out);
+    ws->stats.writes_done++;
     if (err) {
         ws_release(ws);
         return;
@@ -113,6 +116,14 @@ void mp_gw_ws_close(mp_gw_ws_t *ws, uint16_t code, const char *reason)
     ws->closing = true;
     mp_gw_ws_out_drop_waiting(&ws->out);
     wslay_event_queue_close(ws->conn->ws_ctx, code, (const uint8_t *)reason, strlen(reason));
+}
+
+mp_gw_ws_stats_t mp_gw_ws_stats(const mp_gw_ws_t *ws)
+{
+    mp_gw_ws_stats_t st = ws->stats;
+    st.upgraded = ws->conn && ws->conn->sock;
+    st.queued_frames = mp_gw_ws_out_count(&ws->out);
+    return st;
 }
 
 size_t mp_gw_ws_queued(const mp_gw_ws_t *ws)
@@ -147,6 +158,7 @@ static void on_ws_msg(h2o_websocket_conn_t *conn, const struct wslay_event_on_ms
     }
     mp_gw_stream_session_t *s = ws->s;
     if (!s) return;
+    ws->stats.msgs_in++;
     ws->in_callback = true;
     if (arg->opcode == WSLAY_BINARY_FRAME) {
         mp_gw_session_close(s, MP_GW_CLOSE_UNSUPPORTED, "text frames only");

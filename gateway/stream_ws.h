@@ -9,6 +9,7 @@
 #ifndef MP_GW_STREAM_WS_H
 #define MP_GW_STREAM_WS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,17 @@ int mp_gw_ws_send_frame(mp_gw_ws_t *ws, struct mp_gw_frame *f, size_t cap);
  * and not yet in flight are dropped (the session waits for the queue to drain before
  * closing, except for 4010). */
 void mp_gw_ws_close(mp_gw_ws_t *ws, uint16_t code, const char *reason);
+
+/* What a connection did so far, for the log line of a session closed for silence. */
+typedef struct mp_gw_ws_stats {
+    uint32_t msgs_in;       /* client messages (any opcode) handed to the session */
+    uint32_t writes;        /* writevs of queued frames started */
+    uint32_t writes_done;   /* ... and completed */
+    uint32_t queued_frames; /* frames queued now, in flight included */
+    bool upgraded;          /* h2o finished the 101: the socket is ours */
+} mp_gw_ws_stats_t;
+
+mp_gw_ws_stats_t mp_gw_ws_stats(const mp_gw_ws_t *ws);
 
 /* Bytes queued for sending. */
 size_t mp_gw_ws_queued(const mp_gw_ws_t *ws);
