@@ -51,7 +51,7 @@ afterEach(() => {
   FakeWS.all = [];
 });
 
-function make() {
+function make(fetchFn) {
   const fetched = [];
   const posted = [];
   // The page acknowledges every frame, as src/main.js does: an unacknowledged frame older
@@ -60,13 +60,13 @@ function make() {
     posted.push(m);
     if (m.type === 'frame') setTimeout(() => engine.onPageMessage({ type: 'ack', id: m.id, renderMs: 1 }), 0);
   };
-  engine = new Engine({ base: 'http://gw', wsUrl: 'ws://gw/dashboard/stream-v2', post, WebSocketImpl: FakeWS, fetchFn: fakeFetch(fetched), test: true });
+  engine = new Engine({ base: 'http://gw', wsUrl: 'ws://gw/dashboard/stream-v2', post, WebSocketImpl: FakeWS, fetchFn: fetchFn ?? fakeFetch(fetched), test: true });
   engine.start();
   return { fetched, posted };
 }
 
-async function live() {
-  const io = make();
+async function live(fetchFn) {
+  const io = make(fetchFn);
   await until(() => FakeWS.all.length === 1);
   const ws = FakeWS.all[0];
   ws.recv({ op: 'HELLO', heartbeat_interval_ms: 60000, session_id: 's1' });
@@ -119,5 +119,33 @@ describe('engine protocol flow', () => {
     ws2.recv({ op: 'DISPATCH', type: 'RESUMED', session_id: 's1', resume_token: 't3', positions: r.positions });
     await until(() => engine.stats.resumes === 1 && engine.state === 'live');
     expect(engine.stats.bootstraps).toBe(1);
+  });
+
+  it('a mini-resync that ends while reconnecting sends no SUBSCRIBE before RESUME (4003)', async () => {
+    const log = [];
+    const plain = fakeFetch(log);
+    let release;
+    const held = new Promise((r) => { release = r; });
+    // the channel snapshot of the mini-resync is answered only once the socket was replaced
+    const asked = [];
+    const fetchFn = async (url) => {
+      asked.push(url);
+      return url.includes('since_seq') ? held.then(() => plain(url)) : plain(url);
+    };
+    const { ws } = await live(fetchFn);
+    ws.recv({ op: 'DISPATCH', type: 'DELTA_BATCH', channel: 'tx.main', seq: 130, prev_seq: 120, patch: { upsert: [] } });
+    await until(() => asked.some((u) => u.includes('since_seq')));
+    ws.recv({ op: 'RECONNECT', session_id: 's1', resume_token: 't2' });
+    await until(() => FakeWS.all.length === 2, 2000);
+    const ws2 = FakeWS.all[1];
+    release();
+    await sleep(50);
+    expect(ws2.sent.filter((m) => m.op === 'SUBSCRIBE')).toEqual([]);
+    ws2.recv({ op: 'HELLO', heartbeat_interval_ms: 60000, session_id: 'x' });
+    const r = ws2.sent.find((m) => m.op === 'RESUME');
+    expect(r.positions['tx.main']).toBe(100); // the last good position: the replay covers the gap
+    ws2.recv({ op: 'DISPATCH', type: 'RESUMED', session_id: 's1', resume_token: 't3', positions: r.positions });
+    await until(() => engine.state === 'live' && engine.sync.get('tx.main').state === 'live');
+    expect(ws2.sent.filter((m) => m.op === 'SUBSCRIBE')).toEqual([]);
   });
 });

@@ -379,6 +379,9 @@ export class Engine {
         this.reducer.applyChannelSnapshot(c, snap.channels?.[c], snap.mode);
         entry.to = snap.snapshot_seq;
         entry.mode = snap.mode;
+        // Reconnecting: SUBSCRIBE before RESUME would be closed 4003; the RESUME sent at
+        // HELLO restarts this channel from its last good position instead.
+        if (this.state !== 'live') return;
         if (s.fetched(epoch)) this.#send({ op: 'SUBSCRIBE', channels: [c], since_seq: snap.snapshot_seq });
         this.#dirty();
         this.#maybeFrame();
