@@ -56,6 +56,7 @@ static child_t children[MAX_CHILDREN];
 
 typedef struct bench_opts {
     unsigned conns, threads;
+    double snapshot_rate, detail_rate; /* open-loop offered loads (req/s); 0 skips */
     uint64_t duration_ns, warmup_ns;
     unsigned coalesce_ms;
     bool coalesce_set;
@@ -67,11 +68,26 @@ typedef struct bench_env {
     char base_instance[48];
 } bench_env_t;
 
+/* Percentiles (ms) and throughput of one run. */
+typedef struct run_figures {
+    double p50, p95, p99, rps;
+} run_figures_t;
+
+/* Per endpoint: saturated (closed loop: capacity, and latency that is mostly queueing
+ * behind the other connections) and at the fixed offered rate (open loop: latency). */
 typedef struct phase_figures {
-    double snap_p50, snap_p95, snap_p99, snap_rps;
-    double det_p50, det_p95, det_p99, det_rps;
+    run_figures_t snap_sat, snap_at, det_sat, det_at;
+    double snap_rate, det_rate; /* offered loads used (0: not run) */
     bool ok;
 } phase_figures_t;
+
+/* The offered load of an open-loop run: the configured rate, but at most half of what the
+ * endpoint served saturated, so the run measures latency, not an ever-growing queue. */
+static double offered_rate(double configured, const run_figures_t *saturated)
+{
+    double half = saturated->rps / 2;
+    return configured < half ? configured : half;
+}
 
 /* ---- child processes ---- */
 
@@ -300,10 +316,12 @@ static void print_result(const char *label, const mp_load_config_t *cfg, const m
     double secs = (double)r->elapsed_ns / 1e9;
     double rps = secs > 0 ? (double)r->completed / secs : 0;
     const mp_load_hist_t *h = &r->hist;
-    printf("%-34s %u conns %.1f s: %llu responses (%llu not 200, %llu errors, %llu reconnects, "
+    char how[48] = "saturated";
+    if (cfg->rate > 0) snprintf(how, sizeof how, "at %.0f req/s offered", cfg->rate);
+    printf("%-40s %-22s %u conns %.1f s: %llu responses (%llu not 200, %llu errors, %llu reconnects, "
            "%llu in flight at end), %.0f req/s, %.1f MB/s, %.0f B/response; latency ms "
            "p50 %.3f p95 %.3f p99 %.3f max %.3f\n",
-           label, cfg->conns, secs, (unsigned long long)r->completed,
+           label, how, cfg->conns, secs, (unsigned long long)r->completed,
            (unsigned long long)r->non_200, (unsigned long long)r->errors,
            (unsigned long long)r->reconnects, (unsigned long long)r->unfinished, rps,
            secs > 0 ? (double)r->body_bytes / secs / 1e6 : 0,
@@ -313,9 +331,11 @@ static void print_result(const char *label, const mp_load_config_t *cfg, const m
     fflush(stdout);
 }
 
-/* Runs the load on paths against port; returns 0 and fills r (print when label given). */
+/* Runs the load on paths against port, closed loop (rate 0) or offered at rate req/s;
+ * returns 0 and fills r (printed when label is given). */
 static int load(const bench_opts_t *o, uint16_t port, const char *const *paths, size_t npaths,
-                const char *headers, uint64_t duration_ns, const char *label, mp_load_result_t *r)
+                const char *headers, uint64_t duration_ns, double rate, const char *label,
+                mp_load_result_t *r)
 {
     mp_load_config_t cfg = {
         .addr = loopback(port),
@@ -328,6 +348,7 @@ static int load(const bench_opts_t *o, uint16_t port, const char *const *paths, 
         .max_requests = (duration_ns / 1000000000u + 1) * 10000000ull,
         .stop = &stop_requested,
         .headers = headers,
+        .rate = rate,
     };
     int ret = mp_load_run(&cfg, r);
     if (ret) {
@@ -341,6 +362,14 @@ static int load(const bench_opts_t *o, uint16_t port, const char *const *paths, 
 static double rps_of(const mp_load_result_t *r)
 {
     return r->elapsed_ns ? (double)r->completed * 1e9 / (double)r->elapsed_ns : 0;
+}
+
+static run_figures_t figures_of(const mp_load_result_t *r)
+{
+    return (run_figures_t){.p50 = mp_load_hist_percentile_ms(&r->hist, 0.50),
+                           .p95 = mp_load_hist_percentile_ms(&r->hist, 0.95),
+                           .p99 = mp_load_hist_percentile_ms(&r->hist, 0.99),
+                           .rps = rps_of(r)};
 }
 
 /* ---- phases ---- */
@@ -420,7 +449,7 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
     while (mp_mono_ns() < warm_until && !stop_requested)
         mp_sleep_ns(50000000u);
     const char *snap_path[] = {"/dashboard/snapshot-v2"};
-    if ((ret = load(o, port, snap_path, 1, ACCEPT_GZIP, 1000000000u, NULL, r))) goto out_stop;
+    if ((ret = load(o, port, snap_path, 1, ACCEPT_GZIP, 1000000000u, 0, NULL, r))) goto out_stop;
 
     if ((ret = fetch(port, "/dashboard/snapshot-v2", &snap, &snap_len))) goto out_stop;
     if ((ret = fetch_with(port, "/dashboard/snapshot-v2", ACCEPT_GZIP, &snap_gz, &snap_gz_len)))
@@ -443,17 +472,21 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
 
     char label[80];
     snprintf(label, sizeof label, "gateway %u tx/s snapshot-v2 (gzip):", rate);
-    if ((ret = load(o, port, snap_path, 1, ACCEPT_GZIP, o->duration_ns, label, r))) goto out_stop;
-    fig->snap_p50 = mp_load_hist_percentile_ms(&r->hist, 0.50);
-    fig->snap_p95 = mp_load_hist_percentile_ms(&r->hist, 0.95);
-    fig->snap_p99 = mp_load_hist_percentile_ms(&r->hist, 0.99);
-    fig->snap_rps = rps_of(r);
+    if ((ret = load(o, port, snap_path, 1, ACCEPT_GZIP, o->duration_ns, 0, label, r))) goto out_stop;
+    fig->snap_sat = figures_of(r);
+    fig->snap_rate = offered_rate(o->snapshot_rate, &fig->snap_sat);
+    if (fig->snap_rate > 0) {
+        if ((ret = load(o, port, snap_path, 1, ACCEPT_GZIP, o->duration_ns, fig->snap_rate, label,
+                        r)))
+            goto out_stop;
+        fig->snap_at = figures_of(r);
+    }
     /* For reference: a client that does not accept gzip gets the plain bytes. */
     snprintf(label, sizeof label, "gateway %u tx/s snapshot-v2 (identity):", rate);
-    if ((ret = load(o, port, snap_path, 1, NULL, o->duration_ns / 2, label, r))) goto out_stop;
+    if ((ret = load(o, port, snap_path, 1, NULL, o->duration_ns / 2, 0, label, r))) goto out_stop;
     /* Fresh hashes for the timed window: at 5000 tx/s a detail lives ~13 s in a 65536-entry
      * index, so hashes from before the snapshot window would mostly be gone. */
-    if ((ret = load(o, port, (const char *const *)paths, npaths, NULL, 1000000000u, NULL, r)))
+    if ((ret = load(o, port, (const char *const *)paths, npaths, NULL, 1000000000u, 0, NULL, r)))
         goto out_stop;
     for (size_t i = 0; i < npaths; i++)
         free(paths[i]);
@@ -468,12 +501,16 @@ static int gateway_phase(const bench_env_t *env, const bench_opts_t *o, unsigned
         goto out_stop;
     }
     snprintf(label, sizeof label, "gateway %u tx/s /transactions/{h}:", rate);
-    if ((ret = load(o, port, (const char *const *)paths, npaths, NULL, o->duration_ns, label, r)))
+    if ((ret = load(o, port, (const char *const *)paths, npaths, NULL, o->duration_ns, 0, label, r)))
         goto out_stop;
-    fig->det_p50 = mp_load_hist_percentile_ms(&r->hist, 0.50);
-    fig->det_p95 = mp_load_hist_percentile_ms(&r->hist, 0.95);
-    fig->det_p99 = mp_load_hist_percentile_ms(&r->hist, 0.99);
-    fig->det_rps = rps_of(r);
+    fig->det_sat = figures_of(r);
+    fig->det_rate = offered_rate(o->detail_rate, &fig->det_sat);
+    if (fig->det_rate > 0) {
+        if ((ret = load(o, port, (const char *const *)paths, npaths, NULL, o->duration_ns,
+                        fig->det_rate, label, r)))
+            goto out_stop;
+        fig->det_at = figures_of(r);
+    }
     if (r->non_200)
         printf("  (a /transactions/{hash} 404 is a hash evicted from tx_detail_index since the "
                "snapshot; it is still a timed lookup)\n");
@@ -519,10 +556,12 @@ static int write_file(const char *path, const char *body, size_t len)
     return ok ? 0 : -EIO;
 }
 
+/* nginx serving the snapshot as a static file, saturated and at the offered load rate
+ * (the gateway's, for a like-for-like latency). */
 static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const snapshot_copy_t *snap,
-                       double *rps)
+                       double rate, run_figures_t *sat, run_figures_t *at)
 {
-    *rps = 0;
+    *sat = *at = (run_figures_t){0};
     if (access(NGINX_BIN, X_OK)) {
         printf("\nnginx: %s not found; install it with 'apt-get install nginx-light' (or "
                "'nginx'), or deploy/install-deps --bench, to get nginx_static_rps\n",
@@ -577,10 +616,17 @@ static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const snap
            "gzip bytes to clients that accept gzip (gzip_static; worker_processes 1, sendfile, "
            "keep-alive) ==\n",
            NGINX_BIN, (unsigned)port, snap->gz_len);
-    if ((ret = load(o, port, path, 1, ACCEPT_GZIP, 1000000000u, NULL, r))) goto out_stop;
-    if ((ret = load(o, port, path, 1, ACCEPT_GZIP, o->duration_ns, "nginx static file (gzip):", r)))
+    if ((ret = load(o, port, path, 1, ACCEPT_GZIP, 1000000000u, 0, NULL, r))) goto out_stop;
+    if ((ret = load(o, port, path, 1, ACCEPT_GZIP, o->duration_ns, 0, "nginx static file (gzip):",
+                    r)))
         goto out_stop;
-    *rps = rps_of(r);
+    *sat = figures_of(r);
+    if (rate > 0) {
+        if ((ret = load(o, port, path, 1, ACCEPT_GZIP, o->duration_ns, rate,
+                        "nginx static file (gzip):", r)))
+            goto out_stop;
+        *at = figures_of(r);
+    }
 out_stop:
     child_stop(slot);
     free(r);
@@ -589,20 +635,44 @@ out_stop:
 
 /* ---- main ---- */
 
+static void print_run(const char *name, const char *how, const run_figures_t *f)
+{
+    printf(" %s_%s_p50_ms=%.3f %s_%s_p95_ms=%.3f %s_%s_p99_ms=%.3f %s_%s_rps=%.0f", name, how,
+           f->p50, name, how, f->p95, name, how, f->p99, name, how, f->rps);
+}
+
+static void print_phase(const char *label, const phase_figures_t *f)
+{
+    printf("%s:", label);
+    print_run("snapshot", "saturated", &f->snap_sat);
+    if (f->snap_rate > 0) print_run("snapshot", "offered", &f->snap_at);
+    print_run("detail", "saturated", &f->det_sat);
+    if (f->det_rate > 0) print_run("detail", "offered", &f->det_at);
+    printf("\n");
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: gateway-bench [--duration SEC] [--warmup SEC] [--conns N] [--threads N]\n"
-            "                     [--coalesce-ms N]\n"
+            "                     [--snapshot-rate N] [--detail-rate N] [--coalesce-ms N]\n"
             "  --duration SEC   measurement window per endpoint and phase (10)\n"
             "  --warmup SEC     read-model fill time after /readyz, before the timed runs (20; at "
             "20 tx/s\n"
             "                   the full snapshot grows with it, ~400 KB after 20 s)\n"
             "  --conns N        concurrent keep-alive connections (64)\n"
             "  --threads N      load-generator threads (half the CPUs, 1..4)\n"
+            "  --snapshot-rate N, --detail-rate N\n"
+            "                   offered load (req/s over the connections) of the open-loop runs\n"
+            "                   whose latency is reported (5000, 10000; at most half of what\n"
+            "                   the endpoint served saturated; 0 skips them)\n"
             "  --coalesce-ms N  passed to mempulse-gateway (its default otherwise)\n"
             "Starts ingest, readmodel and gateway from this build on a private instance, at 20\n"
-            "and then 5000 tx/s, and nginx (" NGINX_BIN ") on the same snapshot bytes.\n");
+            "and then 5000 tx/s, and nginx (" NGINX_BIN ") on the same snapshot bytes. Each\n"
+            "endpoint runs saturated (closed loop: requests/s; its latency is mostly waiting behind\n"
+            "the other connections) and at the offered rate (open loop: latency from when each\n"
+            "request was due). The last line takes latency from the offered-rate runs and\n"
+            "requests/s from the saturated ones.\n");
 }
 
 static int find_binaries(bench_env_t *env)
@@ -664,7 +734,11 @@ int main(int argc, char **argv)
 {
     mp_log_init("gateway-bench");
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    bench_opts_t o = {.conns = 64, .duration_ns = 10000000000ull, .warmup_ns = 20000000000ull};
+    bench_opts_t o = {.conns = 64,
+                      .duration_ns = 10000000000ull,
+                      .warmup_ns = 20000000000ull,
+                      .snapshot_rate = 5000,
+                      .detail_rate = 10000};
     o.threads = ncpu >= 4 ? (unsigned)(ncpu / 2) : 1;
     if (o.threads > 4) o.threads = 4;
     static const struct option opts[] = {
@@ -673,6 +747,8 @@ int main(int argc, char **argv)
         {"conns", required_argument, 0, 'c'},
         {"threads", required_argument, 0, 't'},
         {"coalesce-ms", required_argument, 0, 'C'},
+        {"snapshot-rate", required_argument, 0, 'S'},
+        {"detail-rate", required_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -700,6 +776,12 @@ int main(int argc, char **argv)
             if (mp_opts_uint("coalesce-ms", optarg, 0, 60000, &v)) return 2;
             o.coalesce_ms = (unsigned)v;
             o.coalesce_set = true;
+            break;
+        case 'S':
+        case 'D':
+            if (mp_opts_uint(c == 'S' ? "snapshot-rate" : "detail-rate", optarg, 0, 10000000, &v))
+                return 2;
+            *(c == 'S' ? &o.snapshot_rate : &o.detail_rate) = (double)v;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -732,25 +814,25 @@ int main(int argc, char **argv)
     int ret;
     phase_figures_t slow = {0}, fast = {0};
     snapshot_copy_t snap = {0};
-    double nginx_rps = 0;
+    run_figures_t nginx_sat, nginx_at;
     if ((ret = gateway_phase(&env, &o, 20, &slow, &snap))) goto out;
-    if ((ret = nginx_phase(&env, &o, &snap, &nginx_rps))) goto out;
+    if ((ret = nginx_phase(&env, &o, &snap, slow.snap_rate, &nginx_sat, &nginx_at))) goto out;
     if ((ret = gateway_phase(&env, &o, 5000, &fast, NULL))) goto out;
 
-    printf("\nphase_5000: snapshot_p50_ms=%.3f snapshot_p95_ms=%.3f snapshot_p99_ms=%.3f "
-           "snapshot_rps=%.0f detail_p50_ms=%.3f detail_p95_ms=%.3f detail_p99_ms=%.3f "
-           "detail_rps=%.0f\n",
-           fast.snap_p50, fast.snap_p95, fast.snap_p99, fast.snap_rps, fast.det_p50, fast.det_p95,
-           fast.det_p99, fast.det_rps);
-    printf("phase_20: snapshot_p50_ms=%.3f snapshot_p95_ms=%.3f snapshot_p99_ms=%.3f "
-           "snapshot_rps=%.0f detail_p50_ms=%.3f detail_p95_ms=%.3f detail_p99_ms=%.3f "
-           "detail_rps=%.0f\n",
-           slow.snap_p50, slow.snap_p95, slow.snap_p99, slow.snap_rps, slow.det_p50, slow.det_p95,
-           slow.det_p99, slow.det_rps);
+    printf("\n");
+    print_phase("phase_5000", &fast);
+    print_phase("phase_20", &slow);
+    printf("nginx: saturated_rps=%.0f saturated_p99_ms=%.3f", nginx_sat.rps, nginx_sat.p99);
+    if (slow.snap_rate > 0)
+        printf(" offered_%.0f_p50_ms=%.3f offered_%.0f_p99_ms=%.3f", slow.snap_rate, nginx_at.p50,
+               slow.snap_rate, nginx_at.p99);
+    printf("\n");
+    const run_figures_t *snap_lat = slow.snap_rate > 0 ? &slow.snap_at : &slow.snap_sat;
+    const run_figures_t *det_lat = slow.det_rate > 0 ? &slow.det_at : &slow.det_sat;
     printf("snapshot_p99_ms=%.3f detail_p99_ms=%.3f snapshot_rps=%.0f nginx_static_rps=%.0f "
            "ratio=%.3f\n",
-           slow.snap_p99, slow.det_p99, slow.snap_rps, nginx_rps,
-           nginx_rps > 0 ? slow.snap_rps / nginx_rps : 0.0);
+           snap_lat->p99, det_lat->p99, slow.snap_sat.rps, nginx_sat.rps,
+           nginx_sat.rps > 0 ? slow.snap_sat.rps / nginx_sat.rps : 0.0);
 out:
     children_stop_all();
     free(snap.plain);

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define HEAD_MAX 8192u
@@ -25,6 +26,7 @@
 /* A thread that cannot get a single connection up gives up after this many tries rather
  * than spinning for the whole window. */
 #define CONNECT_FAILURES_MAX 1000u
+#define TIMER_TAG UINT64_MAX /* epoll tag of the open loop's timerfd */
 
 /* ---- histogram ---- */
 
@@ -86,6 +88,7 @@ enum conn_state {
     ST_CLOSED,
     ST_CONNECTING,
     ST_IDLE, /* open, no request outstanding (the window or the budget is over) */
+    ST_WAIT, /* open loop: open, the next request is not due yet */
     ST_SENDING,
     ST_HEAD,
     ST_BODY,       /* Content-Length bytes left in remaining */
@@ -101,7 +104,8 @@ typedef struct conn {
     enum conn_state state;
     const char *req;
     size_t req_len, sent;
-    uint64_t t0_ns;
+    uint64_t t0_ns;  /* latency counts from here: sent (closed loop) or due (open loop) */
+    uint64_t due_ns; /* open loop: when this connection's next request is due */
     uint64_t remaining;
     uint64_t body_bytes;
     int status;
@@ -283,6 +287,8 @@ typedef struct worker {
     const request_t *reqs;
     size_t req_count, next_req;
     unsigned conns;
+    unsigned first_conn;  /* index of this thread's first connection among all */
+    uint64_t interval_ns; /* open loop: between one connection's requests; 0: closed loop */
     uint64_t start_ns, end_ns;
     uint64_t *budget; /* shared request budget, atomically decremented */
     mp_load_result_t res;
@@ -367,20 +373,44 @@ static int conn_send(int ep, conn_t *c, size_t idx)
     return 0;
 }
 
-/* Starts the next request on an open, idle connection; false when the window or the
- * budget is over (the connection then stays idle). */
-static int conn_next(worker_t *w, int ep, conn_t *c, size_t idx, bool *started)
+/* Sends c's next request now; latency counts from t0. */
+static int conn_fire(worker_t *w, int ep, conn_t *c, size_t idx, uint64_t t0, bool *started)
 {
     *started = false;
-    if (stopped(w) || mp_mono_ns() >= w->end_ns || !take_budget(w)) return 0;
+    if (stopped(w) || mp_mono_ns() >= w->end_ns || !take_budget(w)) {
+        c->state = ST_IDLE;
+        return 0;
+    }
     const request_t *r = &w->reqs[w->next_req];
     w->next_req = (w->next_req + 1) % w->req_count;
     c->req = r->text;
     c->req_len = r->len;
     c->sent = 0;
-    c->t0_ns = mp_mono_ns();
+    c->t0_ns = t0;
     *started = true;
     return conn_send(ep, c, idx);
+}
+
+/* Starts the next request on an open, idle connection: at once (closed loop), or when it
+ * is due (open loop: the connection waits, and a request already late goes now). *started
+ * is false when the window or the budget is over (the connection then stays idle). */
+static int conn_next(worker_t *w, int ep, conn_t *c, size_t idx, bool *started)
+{
+    if (!w->interval_ns) return conn_fire(w, ep, c, idx, mp_mono_ns(), started);
+    *started = !stopped(w) && c->due_ns < w->end_ns;
+    if (!*started) {
+        c->state = ST_IDLE;
+        return 0;
+    }
+    if (c->state == ST_CONNECTING) { /* now only a server close is of interest */
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = idx};
+        if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev)) return -errno;
+    }
+    c->state = ST_WAIT;
+    if (c->due_ns > mp_mono_ns()) return 0;
+    uint64_t due = c->due_ns;
+    c->due_ns += w->interval_ns;
+    return conn_fire(w, ep, c, idx, due, started);
 }
 
 /* Drops c after a failure or a server close and opens a fresh connection in its place. */
@@ -393,6 +423,30 @@ static void conn_reopen(worker_t *w, int ep, conn_t *c, size_t idx, unsigned *co
         w->res.errors++;
         (*connect_failures)++;
     }
+}
+
+/* Open loop: sends every waiting request that is due (a connection that fails is
+ * reopened) and arms the timer for the next one. */
+static void fire_due(worker_t *w, int ep, int tfd, conn_t *conns, unsigned *connect_failures)
+{
+    uint64_t now = mp_mono_ns(), next = 0;
+    for (unsigned i = 0; i < w->conns; i++) {
+        conn_t *c = &conns[i];
+        if (c->state != ST_WAIT) continue;
+        bool started;
+        if (c->due_ns <= now && conn_next(w, ep, c, i, &started)) {
+            w->res.errors++;
+            conn_reopen(w, ep, c, i, connect_failures);
+            continue;
+        }
+        if (c->state == ST_WAIT && (!next || c->due_ns < next)) next = c->due_ns;
+    }
+    struct itimerspec its = {0};
+    if (next) {
+        its.it_value.tv_sec = (time_t)(next / 1000000000u);
+        its.it_value.tv_nsec = (long)(next % 1000000000u);
+    }
+    timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
 static void response_done(worker_t *w, conn_t *c)
@@ -411,13 +465,24 @@ static void *worker_main(void *arg)
     conn_t *conns = calloc(w->conns, sizeof *conns);
     char *buf = malloc(RECV_BUF);
     int ep = epoll_create1(EPOLL_CLOEXEC);
+    int tfd = w->interval_ns ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) : -1;
     unsigned connect_failures = 0;
     if (!conns || !buf || ep < 0) {
         w->err = -ENOMEM;
         goto out;
     }
+    if (w->interval_ns) {
+        struct epoll_event tev = {.events = EPOLLIN, .data.u64 = TIMER_TAG};
+        if (tfd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &tev)) {
+            w->err = -errno;
+            goto out;
+        }
+    }
     for (unsigned i = 0; i < w->conns; i++) {
         conns[i].fd = -1;
+        /* Open loop: connection k of all is due at start + k / rate, then every interval. */
+        conns[i].due_ns =
+            w->start_ns + w->interval_ns * (w->first_conn + i) / (uint64_t)w->cfg->conns;
         if (conn_open(w, ep, &conns[i], i)) {
             w->res.errors++;
             connect_failures++;
@@ -436,6 +501,12 @@ static void *worker_main(void *arg)
             break;
         }
         for (int k = 0; k < n; k++) {
+            if (evs[k].data.u64 == TIMER_TAG) {
+                uint64_t expirations; /* fire_due, after this batch, sends what is due */
+                if (read(tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+                    w->res.errors++;
+                continue;
+            }
             size_t idx = (size_t)evs[k].data.u64;
             conn_t *c = &conns[idx];
             bool started;
@@ -459,6 +530,10 @@ static void *worker_main(void *arg)
             }
             if (c->state == ST_IDLE) { /* the server closed a connection we no longer use */
                 conn_close(ep, c);
+                continue;
+            }
+            if (c->state == ST_WAIT) { /* closed by the server between two requests */
+                conn_reopen(w, ep, c, idx, &connect_failures);
                 continue;
             }
             ssize_t got = recv(c->fd, buf, RECV_BUF, 0);
@@ -488,13 +563,16 @@ static void *worker_main(void *arg)
             w->res.errors++;
             conn_reopen(w, ep, c, idx, &connect_failures);
         }
+        if (w->interval_ns) fire_due(w, ep, tfd, conns, &connect_failures);
     }
     for (unsigned i = 0; i < w->conns; i++) {
         enum conn_state s = conns[i].state;
-        if (s != ST_CLOSED && s != ST_CONNECTING && s != ST_IDLE) w->res.unfinished++;
+        if (s != ST_CLOSED && s != ST_CONNECTING && s != ST_IDLE && s != ST_WAIT)
+            w->res.unfinished++;
         conn_close(ep, &conns[i]);
     }
 out:
+    if (tfd >= 0) close(tfd);
     if (ep >= 0) close(ep);
     free(buf);
     free(conns);
@@ -529,7 +607,7 @@ int mp_load_run(const mp_load_config_t *cfg, mp_load_result_t *out)
     }
     uint64_t budget = cfg->max_requests;
     uint64_t start = mp_mono_ns(), end = start + cfg->duration_ns;
-    unsigned started = 0;
+    unsigned started = 0, first_conn = 0;
     for (unsigned t = 0; t < cfg->threads; t++) {
         worker_t *w = &ws[t];
         w->cfg = cfg;
@@ -538,6 +616,9 @@ int mp_load_run(const mp_load_config_t *cfg, mp_load_result_t *out)
         /* Threads start at different points of the path list so they do not ask in step. */
         w->next_req = (cfg->path_count * t) / cfg->threads;
         w->conns = cfg->conns / cfg->threads + (t < cfg->conns % cfg->threads);
+        w->first_conn = first_conn;
+        first_conn += w->conns;
+        w->interval_ns = cfg->rate > 0 ? (uint64_t)((double)cfg->conns * 1e9 / cfg->rate) : 0;
         w->start_ns = start;
         w->end_ns = end;
         w->budget = &budget;

@@ -1,7 +1,8 @@
 /* HTTP/1.1 keep-alive load generator for benchmarks: N connections spread over a few
  * epoll threads, closed loop (each connection sends its next GET when the previous
- * response ends), bounded by a duration and a request count, with a per-request latency
- * histogram in microseconds. Also a blocking one-shot GET for readiness probes. */
+ * response ends: the figures of a saturated server) or open loop at a fixed offered rate
+ * (latency at that load), bounded by a duration and a request count, with a per-request
+ * latency histogram in microseconds. Also a blocking one-shot GET for readiness probes. */
 #ifndef MP_HTTP_LOAD_H
 #define MP_HTTP_LOAD_H
 
@@ -42,6 +43,11 @@ typedef struct mp_load_config {
     uint64_t max_requests;             /* no request is sent past this count (all threads) */
     const volatile sig_atomic_t *stop; /* ends the run early when set; may be NULL */
     const char *headers; /* extra request header lines, each ending in CRLF; may be NULL */
+    /* Open loop when > 0: requests are due at this total rate (req/s), spread evenly over
+     * the connections, whatever the responses do; a request's latency counts from when it
+     * was due, so time spent waiting for a busy connection counts too (no coordinated
+     * omission). 0: closed loop (the next request as soon as the previous one ended). */
+    double rate;
 } mp_load_config_t;
 
 typedef struct mp_load_result {

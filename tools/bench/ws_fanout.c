@@ -2,12 +2,21 @@
  * Measures the gateway's memory per idle connection and the receipt latency of tx
  * upserts across CLIENTS subscribed connections. A minimal RFC 6455 client: unmasked
  * server frames in, masked frames out, no fragmentation (the gateway sends none).
+ * With FANOUT_INSTANCE set, a watcher thread maps that instance's read-model region
+ * read-only and notes when each journal seq was committed (polling journal_seq every
+ * COMMIT_POLL_US), so a tx's first upsert is also timed from its readmodel commit.
  * Usage: ws-fanout PORT GATEWAY_PID [CLIENTS [SECONDS [CREDIT [CREDIT_PERIOD_MS]]]] */
+#include "common/clock.h"
+#include "readmodel/journal.h"
+#include "readmodel/rm_region.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +29,10 @@
 #define IN_CAP (160u << 10) /* one frame of at most 64 KiB plus what follows it */
 #define HIST_MAX 120000     /* latency histogram: 1 ms bins up to 120 s */
 #define OPEN_WAVE 100       /* connections opened before waiting for their READY */
+#define COMMIT_POLL_US 100  /* the watcher's journal_seq polling period */
+#define COMMITS (1u << 20)  /* commits remembered (power of two): minutes of history */
+#define HIST_US_BIN 100     /* commit latency histogram: 0.1 ms bins ... */
+#define HIST_US_MAX 200000  /* ... up to 20 s */
 
 static const char *const CHANNELS[] = {"tx.main", "feature.main", "opportunity.main", "chain.main",
                                        "market.main"};
@@ -47,7 +60,81 @@ static struct {
     uint64_t sec0;           /* wall second the measurement started */
     uint32_t sec_max[3600];  /* worst latency seen per measured second */
     uint32_t sec_over[3600]; /* samples over 20 ms per measured second */
+    uint64_t commit_samples, commit_unknown;
+    uint32_t commit_hist[HIST_US_MAX + 1];
 } B;
+
+/* Commits seen by the watcher: the newest journal seq at each observed change and the
+ * wall time (us) it was observed, in seq order. One writer (the watcher), one reader. */
+static struct {
+    mp_rm_region_t rm;
+    bool on;
+    _Atomic uint64_t count; /* entries written; entry i lives at i & (COMMITS - 1) */
+    _Atomic bool stop;
+    uint64_t seq[COMMITS], at_us[COMMITS];
+    pthread_t tid;
+} W;
+
+static uint64_t wall_us(void)
+{
+    return mp_wall_ns() / 1000u;
+}
+
+static void *watch_commits(void *arg)
+{
+    (void)arg;
+    uint64_t last = 0;
+    while (!atomic_load_explicit(&W.stop, memory_order_relaxed)) {
+        uint64_t j = mp_rm_journal_newest(&W.rm);
+        if (j > last) {
+            uint64_t i = atomic_load_explicit(&W.count, memory_order_relaxed);
+            W.seq[i & (COMMITS - 1)] = j;
+            W.at_us[i & (COMMITS - 1)] = wall_us();
+            atomic_store_explicit(&W.count, i + 1, memory_order_release);
+            last = j;
+        }
+        mp_sleep_ns(COMMIT_POLL_US * 1000u);
+    }
+    return NULL;
+}
+
+/* When the commit holding journal seq was observed (us), or 0 when it is not remembered. */
+static uint64_t commit_time_us(uint64_t seq)
+{
+    uint64_t n = atomic_load_explicit(&W.count, memory_order_acquire);
+    uint64_t lo = n > COMMITS ? n - COMMITS + 1 : 0, hi = n; /* first entry with seq >= seq */
+    if (lo == hi || W.seq[(hi - 1) & (COMMITS - 1)] < seq || W.seq[lo & (COMMITS - 1)] >= seq)
+        return 0; /* not yet seen, or older than what is remembered */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (W.seq[mid & (COMMITS - 1)] >= seq)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return W.at_us[lo & (COMMITS - 1)];
+}
+
+static void record_commit_latency(uint64_t seq, uint64_t now_us)
+{
+    uint64_t at = commit_time_us(seq);
+    if (!at) {
+        B.commit_unknown++;
+        return;
+    }
+    uint64_t bin = now_us > at ? (now_us - at) / HIST_US_BIN : 0;
+    B.commit_hist[bin > HIST_US_MAX ? HIST_US_MAX : bin]++;
+    B.commit_samples++;
+}
+
+static double commit_percentile_ms(double p)
+{
+    if (!B.commit_samples) return 0;
+    uint64_t want = (uint64_t)((double)B.commit_samples * p + 0.999999), seen = 0;
+    for (unsigned i = 0; i <= HIST_US_MAX; i++)
+        if ((seen += B.commit_hist[i]) >= want) return (i + 1) * HIST_US_BIN / 1000.0;
+    return HIST_US_MAX * HIST_US_BIN / 1000.0;
+}
 
 static uint64_t wall_ms(void)
 {
@@ -156,22 +243,32 @@ static uint64_t percentile(double p)
 }
 
 /* The tx.main upserts of one batch: a transaction's first upsert (seen == updated) is
- * timed from its seen_unix_ms; later upserts (status changes) would time its age. */
+ * timed from its seen_unix_ms, and from the commit of its journal seq when the watcher
+ * runs; later upserts (status changes) would time its age. A tx object starts with its
+ * id and seq (readmodel/rm_json.c). */
 static void time_tx_batch(const char *m, size_t n, uint64_t now)
 {
+    uint64_t now_us = wall_us();
+    const char *up = memmem(m, n, "\"upsert\":[", 10);
     const char *end = memmem(m, n, "],\"remove\":[", 12);
-    if (!end) end = m + n;
-    const char *p = m;
+    if (!up || !end) return;
+    const char *p = up;
+    static const char seq_key[] = "\"seq\":";
     static const char seen_key[] = "\"seen_unix_ms\":";
     static const char upd_key[] = ",\"updated_unix_ms\":";
-    while ((p = memmem(p, (size_t)(end - p), seen_key, sizeof seen_key - 1))) {
+    while ((p = memmem(p, (size_t)(end - p), seq_key, sizeof seq_key - 1))) {
         char *q;
+        uint64_t seq = strtoull(p + sizeof seq_key - 1, &q, 10);
+        p = memmem(q, (size_t)(end - q), seen_key, sizeof seen_key - 1);
+        if (!p) break;
         uint64_t seen = strtoull(p + sizeof seen_key - 1, &q, 10);
         p = q;
         B.upserts++;
         if (strncmp(q, upd_key, sizeof upd_key - 1)) continue;
         uint64_t upd = strtoull(q + sizeof upd_key - 1, &q, 10);
-        if (upd == seen) record_latency((int64_t)now - (int64_t)seen, now);
+        if (upd != seen) continue;
+        record_latency((int64_t)now - (int64_t)seen, now);
+        if (W.on) record_commit_latency(seq, now_us);
     }
 }
 
@@ -469,6 +566,16 @@ int main(int argc, char **argv)
 
     printf("gateway pid %s, port %u, %u clients, credit %u refilled every %u ms\n", gw, B.port,
            clients, B.credit, B.credit_period_ms);
+    const char *instance = getenv("FANOUT_INSTANCE");
+    if (instance && *instance) {
+        char err[MP_REGION_ERR_MAX];
+        if (mp_rm_open_reader(&W.rm, instance, err)) {
+            fprintf(stderr, "ws-fanout: read-model region of %s: %s\n", instance, err);
+            return 1;
+        }
+        if (pthread_create(&W.tid, NULL, watch_commits, NULL)) return 1;
+        W.on = true;
+    }
     pump(cs, 0, mono_ms() + 2000, NULL);
     long rss0 = rss_kib(gw);
     uint64_t t0 = mono_ms();
@@ -519,14 +626,30 @@ int main(int argc, char **argv)
            "  ingest-to-client figure, an upper bound of readmodel-commit-to-client\n");
     printf("  p50 %" PRIu64 " ms, p99 %" PRIu64 " ms, max bin %" PRIu64 " ms\n", percentile(0.5),
            percentile(0.99), percentile(1.0));
+    if (W.on)
+        printf("latency from the readmodel commit (journal_seq observed by a watcher polling every "
+               "%u us) to client receipt:\n  p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms over %" PRIu64
+               " samples (%" PRIu64 " not matched to a commit)\n",
+               COMMIT_POLL_US, commit_percentile_ms(0.5), commit_percentile_ms(0.99),
+               commit_percentile_ms(0.999), B.commit_samples, B.commit_unknown);
     printf("per measured second: worst latency ms / samples over 20 ms:");
     for (unsigned i = 0; i < seconds + 1 && i < 3600; i++)
         printf(" %u/%u", B.sec_max[i], B.sec_over[i]);
     printf("\n");
     close_all(cs, clients);
-    printf("dispatch_p50_ms=%" PRIu64 " dispatch_p99_ms=%" PRIu64
-           " idle_conn_kib=%.1f clients=%u\n",
-           percentile(0.5), percentile(0.99), per_conn, clients);
+    if (W.on) {
+        atomic_store(&W.stop, true);
+        pthread_join(W.tid, NULL);
+        mp_rm_close(&W.rm);
+        printf("dispatch_p50_ms=%.1f dispatch_p99_ms=%.1f ingest_to_client_p99_ms=%" PRIu64
+               " idle_conn_kib=%.1f clients=%u\n",
+               commit_percentile_ms(0.5), commit_percentile_ms(0.99), percentile(0.99), per_conn,
+               clients);
+    } else {
+        printf("dispatch_p50_ms=%" PRIu64 " dispatch_p99_ms=%" PRIu64
+               " idle_conn_kib=%.1f clients=%u\n",
+               percentile(0.5), percentile(0.99), per_conn, clients);
+    }
     for (unsigned i = 0; i < clients; i++)
         free(cs[i].in);
     free(cs);
