@@ -84,6 +84,7 @@ same_as_dump "$INSTANCE" "$WORK/state.json" || fail "stream state differs from t
 # ---- (d) clients in every credit state on one gateway converge: a wide window (shared
 # lazy batches), the default 64 (paced) and a stingy one (held on zero credit most of the
 # time: its channels leave the shared path and coalesce on their own), at the same time.
+# Each crowd client traces its snapshot and batches into $WORK (KEEP_WORK=1 keeps them).
 INST_C="$INSTANCE-crowd"
 PORT_C=$(free_port)
 start_stack "$INST_C" 300 13 "$PORT_C"
@@ -92,7 +93,7 @@ crowd=()
 for spec in "256 1000 inf" "64 1000 inf" "3 700 3"; do
     read -r window refill_ms refill_max <<<"$spec"
     tag="crowd-$window"
-    FOLLOW_CREDIT=$window FOLLOW_REFILL_MS=$refill_ms FOLLOW_REFILL_MAX=${refill_max/inf/Infinity} FOLLOW_QUIET_MS=6000 \
+    FOLLOW_CREDIT=$window FOLLOW_REFILL_MS=$refill_ms FOLLOW_REFILL_MAX=${refill_max/inf/Infinity} FOLLOW_QUIET_MS=6000 FOLLOW_TRACE="$WORK/$tag.trace" \
         CLIENT_TIMEOUT_MS=90000 timeout 100 node "$CLIENT" follow "$PORT_C" 3000 60 \
         "$WORK/$tag.json" "$WORK/$tag.reached" "$WORK/crowd.stop" >"$WORK/$tag.out" 2>&1 &
     crowd+=($!)
@@ -107,9 +108,14 @@ touch "$WORK/crowd.stop"
 for i in 0 1 2; do
     wait "${crowd[$i]}" || fail "crowd client $i: $(cat "$WORK"/crowd-*.out)"
 done
+# The gateway's snapshot counters (sections built, reused, slots skipped while written):
+# quoted when a client differs, with the client's snapshot_seq and snapshot sizes.
+snapshot_counters() {
+    python3 -c 'import sys,urllib.request; print(" ".join(l for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode().splitlines() if l.startswith("gateway_snapshot")))' "$PORT_C"
+}
 for window in 256 64 3; do
     same_as_dump "$INST_C" "$WORK/crowd-$window.json" ||
-        fail "crowd client (credit $window) differs from the dump; its positions: $(tail -1 "$WORK/crowd-$window.out"); channel seqs: $(for ch in tx.main feature.main opportunity.main chain.main market.main; do "$BIN_SHM" dump $ch --json --instance "$INST_C" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["channel"], d["seq"], end="; ")'; done)"
+        fail "crowd client (credit $window) differs from the dump; gateway: $(snapshot_counters); the client: $(tail -1 "$WORK/crowd-$window.out"); channel seqs: $(for ch in tx.main feature.main opportunity.main chain.main market.main; do "$BIN_SHM" dump $ch --json --instance "$INST_C" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["channel"], d["seq"], end="; ")'; done)"
 done
 echo "crowd: $(tail -qn1 "$WORK"/crowd-*.out | tr '\n' ' ')"
 for log in "$WORK"/*.gw.log "$WORK"/*.rm.log "$WORK"/*.ingest.log; do

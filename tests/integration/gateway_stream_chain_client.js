@@ -53,6 +53,10 @@ async function follow() {
     for (const e of [].concat(sec.items || [], sec.top || [], sec.recent || [])) state[ch].set(e.id, e.seq);
     used[ch] = 0;
   }
+  // FOLLOW_TRACE=FILE records the snapshot and every batch (seq, prev_seq, channel, entity
+  // ids with their seqs) for a post-mortem of a state that differs from the dump.
+  const trace = process.env.FOLLOW_TRACE ? fs.openSync(process.env.FOLLOW_TRACE, 'w') : null;
+  if (trace) fs.writeSync(trace, JSON.stringify({ snapshot_seq: snap.snapshot_seq, state: Object.fromEntries(CHANNELS.map((ch) => [ch, Object.fromEntries(state[ch])])) }) + '\n');
   const c = await open();
   // Credit behaviour (environment): the window asked in IDENTIFY [256: at 5,000 tx/s tx.main
   // carries ~14k deltas a second, near what 64 batches of at most 256 entities per
@@ -75,6 +79,7 @@ async function follow() {
     if (m === null) fail('connection closed', { close: c.close, counts: k.counts });
     if (m && m.op === 'DISPATCH' && m.type === 'DELTA_BATCH') {
       k.check(m);
+      if (trace) fs.writeSync(trace, JSON.stringify({ ch: m.channel, seq: m.seq, prev: m.prev_seq, rx: m.rx_ms, up: m.patch.upsert.map((u) => [u.id, u.seq]), rm: m.patch.remove }) + '\n');
       const st = state[m.channel];
       for (const u of m.patch.upsert) {
         if (u.seq > m.seq) fail('upsert newer than its batch seq', { u: u.seq, seq: m.seq });
@@ -112,7 +117,11 @@ async function follow() {
   const out = {};
   for (const ch of CHANNELS) out[ch] = Object.fromEntries(state[ch]);
   fs.writeFileSync(outFile, JSON.stringify(out));
-  done(true, Object.assign({}, k.counts, { last: k.last }));
+  const snapCounts = Object.fromEntries(CHANNELS.map((ch) => {
+    const sec = snap.channels[ch];
+    return [ch, [].concat(sec.items || [], sec.top || [], sec.recent || []).length];
+  }));
+  done(true, Object.assign({}, k.counts, { last: k.last, snapshot_seq: snap.snapshot_seq, snapshot_counts: snapCounts }));
 }
 
 // ---- resync: credit 0 on tx.main until the window moved past, then the client rule -----

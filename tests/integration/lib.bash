@@ -83,6 +83,9 @@ for ch, st in got.items():
         diff = [k for k in set(want) & set(st) if want[k] != st[k]]
         print(ch, "dump", len(want), "stream", len(st), "missing", len(set(want) - set(st)),
               "extra", len(set(st) - set(want)), "seq differs", len(diff))
+        missing = sorted(set(want) - set(st), key=lambda k: want[k])
+        print("   e.g. missing", ", ".join("%s@%d" % (k, want[k]) for k in missing[:4]),
+              "| seq differs", ", ".join("%s@%d/%d" % (k, want[k], st[k]) for k in diff[:4]))
 sys.exit(1 if bad else 0)
 PY
 }
