@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "gateway/delta.h"
 #include "gateway/entity_cache.h"
+#include "gateway/gz_chunks.h"
 #include "gateway/gzip_parts.h"
 #include "gateway/prom.h"
 #include "readmodel/rm_json.h"
@@ -24,6 +25,12 @@
 #define DELTA_SCAN_MIN 16384u
 #define MARKS_TRIES 4
 
+/* Chunk ends within a section body (increasing offsets, the last one the body's end). */
+typedef struct bounds {
+    uint32_t *v;
+    uint32_t n, cap;
+} bounds_t;
+
 /* One channel's full snapshot section: `"<channel>":{"seq":N,"items":[...]}`. */
 typedef struct section {
     mp_gw_body_t *body;       /* NULL until built */
@@ -35,6 +42,9 @@ typedef struct section {
     uint64_t built_ns;        /* CLOCK_MONOTONIC */
     mp_gw_body_t *gz;         /* body as a sync-flushed raw deflate part; NULL until asked */
     uint32_t crc;             /* CRC-32 of body, with gz */
+    bounds_t bounds;          /* body's chunks (gz_chunks.h), and a spare for the next build */
+    bounds_t next_bounds;
+    mp_gw_gz_chunks_t *gzc; /* the previous compression's chunks, reused when unchanged */
 } section_t;
 
 struct mp_gw_snapshot {
@@ -51,6 +61,7 @@ struct mp_gw_snapshot {
     uint64_t fallback_window, fallback_size, fallback_reset, fallback_ahead;
     uint64_t skipped_slots, torn_slots;
     uint64_t gzip_total, gzip_sections, gzip_in_bytes, gzip_out_bytes;
+    mp_gw_gz_chunk_stats_t gzip_chunks;
 };
 
 int mp_gw_snapshot_create(const mp_gw_snapshot_cfg_t *cfg, mp_gw_body_pool_t *pool,
@@ -75,6 +86,11 @@ static void drop_sections(mp_gw_snapshot_t *s)
         s->sec[ch].gz = NULL;
         mp_gw_enc_cache_destroy(s->sec[ch].cache);
         s->sec[ch].cache = NULL;
+        mp_gw_gz_chunks_destroy(s->sec[ch].gzc);
+        s->sec[ch].gzc = NULL;
+        free(s->sec[ch].bounds.v);
+        free(s->sec[ch].next_bounds.v);
+        s->sec[ch].bounds = s->sec[ch].next_bounds = (bounds_t){0};
     }
 }
 
@@ -165,12 +181,45 @@ static size_t entity_size(unsigned kind)
 typedef struct list_ctx {
     mp_gw_body_t *lists[2]; /* 0: "items" ("top" for feature.main); 1: "recent" rows */
     unsigned n[2];
+    bounds_t *bounds[2];      /* chunk ends in each list's own offsets */
+    uint32_t chunk_start[2]; /* where each list's current chunk began */
     mp_gw_enc_cache_t *cache; /* records where this build puts each entity */
     const mp_gw_body_t *old;  /* the previous build of the section, or NULL */
     size_t old_recent_base;
     uint64_t encoded, reused;
     int err;
 } list_ctx_t;
+
+static int bounds_push(bounds_t *b, uint32_t end)
+{
+    if (b->n && b->v[b->n - 1] >= end) return 0; /* nothing since the last end */
+    if (b->n == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 64;
+        uint32_t *v = realloc(b->v, (size_t)cap * sizeof *v);
+        if (!v) return -ENOMEM;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = end;
+    return 0;
+}
+
+/* Ends the list's current chunk after this entity when the boundary rule (gz_chunks.h)
+ * picks it: by the entity's id, so the same entities in the same order always cut the
+ * same chunks, whatever changed elsewhere in the section. */
+static int maybe_end_chunk(list_ctx_t *c, uint8_t list, mp_rm_kind_t kind, const void *entity)
+{
+    mp_rm_id_t id;
+    uint8_t id_len;
+    mp_rm_entity_id(kind, entity, &id, &id_len);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned i = 0; i < id_len; i++)
+        h = (h ^ id.bytes[i]) * 0x100000001b3ull;
+    uint32_t end = (uint32_t)c->lists[list]->len;
+    if (!mp_gw_gz_chunk_ends(h ^ (h >> 32), end - c->chunk_start[list])) return 0;
+    c->chunk_start[list] = end;
+    return bounds_push(c->bounds[list], end);
+}
 
 /* Appends one entity to its list: the previous build's bytes when it holds the same
  * entity (same seq and checksum), else a fresh encoding. */
@@ -196,7 +245,8 @@ static int visit(void *ctx, mp_rm_kind_t kind, const void *entity)
             c->reused++;
             mp_gw_enc_cache_add(c->cache, seq, check, (uint8_t)kind,
                                 (mp_gw_enc_loc_t){.off = off, .len = loc.len, .list = list});
-            return 0;
+            c->err = maybe_end_chunk(c, list, kind, entity);
+            return c->err != 0;
         }
     }
     size_t before = b->len;
@@ -210,7 +260,8 @@ static int visit(void *ctx, mp_rm_kind_t kind, const void *entity)
                             (mp_gw_enc_loc_t){.off = (uint32_t)start,
                                               .len = (uint32_t)(b->len - start),
                                               .list = list});
-    return 0;
+    c->err = maybe_end_chunk(c, list, kind, entity);
+    return c->err != 0;
 }
 
 static int append_str(mp_gw_body_t *b, const char *s)
@@ -251,12 +302,19 @@ static int build_section(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t
         ret = mp_gw_body_get(s->pool, sec->body ? sec->body->len : 64 * 1024, &recent);
         if (ret) goto out_unref;
     }
+    /* Chunk ends of the new body; the head (it holds the channel seq) is a chunk alone. */
+    bounds_t *nb = &sec->next_bounds, recent_bounds = {0};
+    nb->n = 0;
     ret = channel_open(b, ch, m.channel_seq[ch]);
     if (!ret) ret = append_str(b, ch == MP_CH_FEATURE ? "\"top\":[" : "\"items\":[");
+    if (!ret) ret = bounds_push(nb, (uint32_t)b->len);
     if (ret) goto out_unref;
     /* Offsets recorded for "items" count from the section start, the bytes before the
-     * list included; "recent" offsets from the start of its own list. */
+     * list included; "recent" offsets (entities and chunk ends) from the start of its own
+     * list. */
     list_ctx_t c = {.lists = {b, recent},
+                    .bounds = {nb, &recent_bounds},
+                    .chunk_start = {(uint32_t)b->len, 0},
                     .cache = sec->cache,
                     .old = sec->body && sec->rm_gen == rm_gen ? sec->body : NULL,
                     .old_recent_base = sec->recent_base};
@@ -273,10 +331,18 @@ static int build_section(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t
     if (ch == MP_CH_FEATURE) {
         ret = append_str(b, "],\"recent\":[");
         recent_base = b->len;
+        if (!ret) ret = bounds_push(nb, (uint32_t)recent_base);
         if (!ret) ret = mp_gw_body_append(b, recent->data, recent->len);
+        for (uint32_t i = 0; !ret && i < recent_bounds.n; i++)
+            ret = bounds_push(nb, (uint32_t)recent_base + recent_bounds.v[i]);
     }
     if (!ret) ret = append_str(b, "]}");
+    if (!ret) ret = bounds_push(nb, (uint32_t)b->len);
     if (ret) goto out_unref;
+    free(recent_bounds.v);
+    bounds_t spare = sec->bounds;
+    sec->bounds = *nb;
+    *nb = spare;
     mp_gw_enc_cache_commit(sec->cache);
     mp_gw_body_unref(recent);
     mp_gw_body_unref(sec->body);
@@ -291,6 +357,7 @@ static int build_section(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t
     s->section_builds++;
     return 0;
 out_unref:
+    free(recent_bounds.v);
     mp_gw_body_unref(recent);
     mp_gw_body_unref(b);
     return ret;
@@ -335,22 +402,20 @@ static void finish_resp(mp_gw_snapshot_t *s, const mp_rm_marks_t *m,
 
 /* ---- gzip ---- */
 
-/* Compresses a section's body once (level 1: it is redone whenever the channel moves).
- * Returns 0, or an error: the response then goes out uncompressed. */
+/* Compresses a section's body once per build (level 1), deflating only the chunks that
+ * changed since the previous compression (gz_chunks.h). Returns 0, or an error: the
+ * response then goes out uncompressed. */
 static int section_gz(mp_gw_snapshot_t *s, section_t *sec)
 {
     if (sec->gz) return 0;
     if (sec->body->len > MP_GW_SNAPSHOT_GZ_SECTION_MAX) return -E2BIG;
     if (!s->gz && !(s->gz = mp_gw_gz_create(1))) return -ENOMEM;
+    if (!sec->gzc && !(sec->gzc = mp_gw_gz_chunks_create())) return -ENOMEM;
     mp_gw_body_t *z = NULL;
-    int ret = mp_gw_body_get(s->pool, sec->body->len / 3 + 1024, &z);
-    if (!ret) ret = mp_gw_gz_deflate(s->gz, sec->body->data, sec->body->len, z);
-    if (ret) {
-        mp_gw_body_unref(z);
-        return ret;
-    }
+    int ret = mp_gw_gz_chunks_compress(sec->gzc, s->gz, s->pool, sec->body, sec->bounds.v,
+                                       sec->bounds.n, &z, &sec->crc, &s->gzip_chunks);
+    if (ret) return ret;
     sec->gz = z;
-    sec->crc = mp_gw_gz_crc(0, sec->body->data, sec->body->len);
     s->gzip_sections++;
     s->gzip_in_bytes += sec->body->len;
     s->gzip_out_bytes += z->len;
@@ -582,6 +647,7 @@ int mp_gw_snapshot_build(mp_gw_snapshot_t *s, const mp_rm_region_t *rm, uint64_t
             mp_gw_body_unref(s->sec[ch].gz);
             s->sec[ch].gz = NULL;
             if (s->sec[ch].cache) mp_gw_enc_cache_reset(s->sec[ch].cache);
+            if (s->sec[ch].gzc) mp_gw_gz_chunks_reset(s->sec[ch].gzc);
         }
     mp_rm_marks_t m;
     read_marks(rm, &m);
@@ -639,6 +705,13 @@ static const struct snapshot_counter {
     ROW("gateway_snapshot_gzip_bytes_total", "bytes of sections compressed, in and out",
         "side=\"in\"", gzip_in_bytes),
     ROW("gateway_snapshot_gzip_bytes_total", NULL, "side=\"out\"", gzip_out_bytes),
+    ROW("gateway_snapshot_gzip_chunks_total",
+        "chunks of compressed sections: deflated, or reused unchanged from the previous build",
+        "source=\"deflated\"", gzip_chunks.compressed),
+    ROW("gateway_snapshot_gzip_chunks_total", NULL, "source=\"reused\"", gzip_chunks.reused),
+    ROW("gateway_snapshot_gzip_deflated_bytes_total",
+        "plain bytes that went through deflate (the changed chunks)", NULL,
+        gzip_chunks.compressed_bytes),
 #undef ROW
 };
 
