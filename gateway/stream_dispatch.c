@@ -4,6 +4,7 @@
 #include "gateway/stream_dispatch.h"
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "gateway/prom.h"
 #include "gateway/stream_delta.h"
 #include "gateway/stream_session.h"
@@ -24,7 +25,8 @@ static int cmp_seq(const void *a, const void *b)
 
 /* ---- batches ------------------------------------------------------------------------- */
 
-static void resync(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch)
+static void resync(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch,
+                   mp_gw_resync_reason_t why)
 {
     mp_gw_stream_chan_t *c = &s->ch[ch];
     mp_gw_coalesce_clear(&c->pending);
@@ -35,6 +37,7 @@ static void resync(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsigned ch
         s->replaying_count--;
     }
     h->gap_events_total++;
+    h->resyncs_total[why]++;
     char msg[160];
     int n = snprintf(msg, sizeof msg,
                      "{\"op\":\"DISPATCH\",\"type\":\"RESYNC_REQUIRED\",\"channel\":\"%s\","
@@ -205,12 +208,12 @@ static void materialize(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsign
     c->lazy = false;
     h->materialized_total++;
     if (c->fed < mp_gw_feed_floor(f)) { /* the feed no longer holds all of it */
-        resync(h, s, ch);
+        resync(h, s, ch, MP_GW_RESYNC_FEED);
         return;
     }
     for (uint32_t i = mp_gw_feed_after(f, c->fed); i != f->tail; i++)
         if (mp_gw_coalesce_put(&c->pending, mp_gw_feed_at(f, i))) {
-            resync(h, s, ch);
+            resync(h, s, ch, MP_GW_RESYNC_BACKLOG);
             return;
         }
     c->fed = h->cursor;
@@ -396,7 +399,7 @@ static void fan_out(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
             c->fed >= e->seq)
             continue;
         c->fed = e->seq;
-        if (mp_gw_coalesce_put(&c->pending, e)) resync(h, s, e->channel);
+        if (mp_gw_coalesce_put(&c->pending, e)) resync(h, s, e->channel, MP_GW_RESYNC_BACKLOG);
     }
 }
 
@@ -435,7 +438,8 @@ static void resync_behind(mp_gw_stream_hub_t *h, uint64_t oldest)
         if (s->state != MP_GW_SESS_LIVE) continue;
         for (unsigned ch = 0; ch < MP_CH_COUNT; ch++) {
             mp_gw_stream_chan_t *c = &s->ch[ch];
-            if (c->subscribed && !c->paused && c->fed + 1 < oldest) resync(h, s, ch);
+            if (c->subscribed && !c->paused && c->fed + 1 < oldest)
+                resync(h, s, ch, MP_GW_RESYNC_REGION);
         }
     }
 }
@@ -456,6 +460,16 @@ static void recent_keep(mp_gw_stream_hub_t *h, mp_gw_enc_t *e)
     *slot = e;
 }
 
+/* The follower's own log lines, at most one a second (a flood of deltas can push it out
+ * of the window at every tick); h->follower_skips counts the skips a line reports. */
+static bool follower_log_due(mp_gw_stream_hub_t *h)
+{
+    uint64_t now = mp_mono_ns();
+    if (h->follower_log_ns && now - h->follower_log_ns < 1000000000ull) return false;
+    h->follower_log_ns = now;
+    return true;
+}
+
 static void follow(mp_gw_stream_hub_t *h)
 {
     const mp_rm_region_t *rm = mp_gw_regions_rm(h->regions, NULL);
@@ -465,7 +479,14 @@ static void follow(mp_gw_stream_hub_t *h)
     uint64_t newest = mp_rm_journal_newest(rm);
     if (h->cursor == 0 || h->rm_gen != h->regions->rm_gen || newest < h->cursor) {
         /* First tick, or a new region (seqs restart): everyone following resyncs. */
-        if (h->cursor != 0) resync_behind(h, UINT64_MAX);
+        if (h->cursor != 0) {
+            mp_log("stream follower: %s (journal seq %" PRIu64 " after %" PRIu64
+                   "): every following channel resyncs",
+                   h->rm_gen != h->regions->rm_gen ? "the read-model region was mapped again"
+                                                   : "the journal went back",
+                   newest, h->cursor);
+            resync_behind(h, UINT64_MAX);
+        }
         recent_clear(h);
         for (unsigned ch = 0; ch < MP_CH_COUNT; ch++)
             mp_gw_feed_clear(&h->feed[ch]);
@@ -486,6 +507,13 @@ static void follow(mp_gw_stream_hub_t *h)
         if (ret == -ERANGE) {
             /* The follower itself fell behind the window: skip to it, resync the rest. */
             uint64_t oldest = mp_rm_journal_oldest(rm);
+            h->follower_skips++;
+            if (follower_log_due(h)) {
+                mp_log("stream follower: journal seq %" PRIu64 " left the window (oldest %" PRIu64
+                       "): channels behind it resync (%" PRIu64 " such skips since the last line)",
+                       seq, oldest, h->follower_skips);
+                h->follower_skips = 0;
+            }
             h->cursor = oldest > 0 ? oldest - 1 : 0;
             resync_behind(h, oldest);
             if (h->cursor < seq) h->cursor = seq;
@@ -525,7 +553,7 @@ static void follow(mp_gw_stream_hub_t *h)
             const mp_gw_feed_t *f = &h->feed[ch];
             bool owed = c->lazy ? mp_gw_feed_after(f, c->fed) != f->tail : c->pending.count > 0;
             if (owed)
-                resync(h, s, ch);
+                resync(h, s, ch, MP_GW_RESYNC_WINDOW);
             else if (!c->lazy && c->fed < h->cursor)
                 c->fed = h->cursor;
         }
@@ -649,7 +677,7 @@ static bool replay_step(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsign
         } else {
             int ret = mp_rm_journal_read(rm, seq, &x);
             if (ret == -ERANGE) { /* the window passed it meanwhile */
-                resync(h, s, ch);
+                resync(h, s, ch, MP_GW_RESYNC_WINDOW);
                 return true;
             }
             if (ret == -EAGAIN) return false;
@@ -661,7 +689,7 @@ static bool replay_step(mp_gw_stream_hub_t *h, mp_gw_stream_session_t *s, unsign
         int ret = mp_gw_coalesce_put(&c->pending, e);
         mp_gw_enc_unref(e);
         if (ret) { /* cannot happen: batches leave at 256 entities */
-            resync(h, s, ch);
+            resync(h, s, ch, MP_GW_RESYNC_BACKLOG);
             return true;
         }
         if (c->pending.count >= MP_GW_STREAM_BATCH_ITEMS) replay_flush(h, s, ch, false);
@@ -718,6 +746,24 @@ int mp_gw_dispatch_metrics(void *ctx, mp_gw_body_t *out)
         ret = counter(out, "stream_v2_gap_events_total",
                       "RESYNC_REQUIRED sent (cursor out of the journal window or backlog full)",
                       h->gap_events_total);
+    static const char *const why[MP_GW_RESYNC_REASONS] = {"window", "backlog", "feed",
+                                                          "region"};
+    if (!ret)
+        ret = mp_gw_prom_header(out, "stream_v2_resyncs_total", "counter",
+                                "RESYNC_REQUIRED sent, by reason: window (the channel's next "
+                                "change left the journal), backlog (its coalesced backlog was "
+                                "full), feed (it fell behind the shared feed), region (the "
+                                "follower fell behind or the region changed)");
+    for (unsigned i = 0; !ret && i < MP_GW_RESYNC_REASONS; i++) {
+        char labels[32];
+        snprintf(labels, sizeof labels, "reason=\"%s\"", why[i]);
+        ret = mp_gw_prom_u64(out, "stream_v2_resyncs_total", labels, h->resyncs_total[i]);
+    }
+    if (!ret)
+        ret = counter(out, "stream_v2_lazy_floor_misses_total",
+                      "shared-feed channels found behind the feed's oldest delta (resynced; "
+                      "should stay 0)",
+                      h->lazy_floor_misses_total);
     if (!ret)
         ret = counter(out, "stream_v2_resume_success_total", "RESUMEs answered with RESUMED",
                       h->resume_success_total);

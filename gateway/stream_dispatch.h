@@ -65,6 +65,15 @@ typedef struct mp_gw_ui_metric {
     uint64_t samples;
 } mp_gw_ui_metric_t;
 
+/* Why a channel got RESYNC_REQUIRED (stream_v2_resyncs_total{reason}). */
+typedef enum mp_gw_resync_reason {
+    MP_GW_RESYNC_WINDOW,  /* its next change left the journal window (held, or a replay) */
+    MP_GW_RESYNC_BACKLOG, /* its coalesced backlog passed MP_GW_STREAM_PENDING_MAX */
+    MP_GW_RESYNC_FEED,    /* a lazy channel's changes left the shared feed */
+    MP_GW_RESYNC_REGION,  /* the follower fell out of the window or the region changed */
+    MP_GW_RESYNC_REASONS
+} mp_gw_resync_reason_t;
+
 typedef struct mp_gw_stream_hub {
     const mp_gw_config_t *cfg;
     mp_gw_regions_t *regions;
@@ -96,10 +105,12 @@ typedef struct mp_gw_stream_hub {
     mp_gw_coalesce_t scratch; /* coalescing of a lazy batch being built */
     /* counters */
     uint64_t credit_exhausted_total, gap_events_total, resume_success_total, resume_fail_total;
+    uint64_t resyncs_total[MP_GW_RESYNC_REASONS]; /* gap_events_total by reason */
     uint64_t batches_total, batches_built_total, materialized_total;
     uint64_t round_ns; /* smoothed duration of a tick: the floor of batch pacing */
     uint64_t rounds_total, round_ns_total;
-    uint64_t lazy_floor_misses_total;
+    uint64_t lazy_floor_misses_total; /* lazy channels found behind the feed (must stay 0) */
+    uint64_t follower_log_ns, follower_skips; /* see follower_log_due */
     uint64_t closes_total[16]; /* [code - 4000] for the 40xx close codes */
     uint64_t latency_ms_sum, latency_count;
     mp_gw_ui_metric_t ui[MP_GW_STREAM_UI_METRICS];

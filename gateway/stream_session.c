@@ -222,6 +222,7 @@ static int follow_from(mp_gw_stream_session_t *s, unsigned ch, uint64_t pos)
 static void send_resync(mp_gw_stream_session_t *s, unsigned ch, uint64_t since)
 {
     s->hub->gap_events_total++;
+    s->hub->resyncs_total[MP_GW_RESYNC_WINDOW]++;
     send_fmt(s,
              "{\"op\":\"DISPATCH\",\"type\":\"RESYNC_REQUIRED\",\"channel\":\"%s\",\"since_seq\":"
              "%" PRIu64 "}",

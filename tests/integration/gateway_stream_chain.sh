@@ -65,6 +65,16 @@ start_stack "$INST_B" 2000 12 "$PORT_B" --journal 1024 --journal-mb 1
 out=$(CLIENT_TIMEOUT_MS=60000 timeout 70 node "$CLIENT" resync "$PORT_B" "$BIN_SHM" "$INST_B") ||
     fail "RESYNC_REQUIRED: $out"
 echo "resync: $out"
+# The gateway says why: the held channel's next change left the journal window.
+python3 - "$PORT_B" <<'PY' || fail "stream_v2_resyncs_total after the held channel's resync"
+import sys, urllib.request
+m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+v = {l.split()[0]: float(l.split()[1]) for l in m.splitlines() if l and not l.startswith("#")}
+assert v['stream_v2_resyncs_total{reason="window"}'] >= 1, v
+assert v["stream_v2_lazy_floor_misses_total"] == 0, v
+total = sum(x for k, x in v.items() if k.startswith("stream_v2_resyncs_total{"))
+assert total == v["stream_v2_gap_events_total"], (total, v["stream_v2_gap_events_total"])
+PY
 out=$(CLIENT_TIMEOUT_MS=60000 timeout 70 node "$CLIENT" subscribe "$PORT_B") || fail "SUBSCRIBE/UNSUBSCRIBE: $out"
 echo "subscribe: $out"
 
