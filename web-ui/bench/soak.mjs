@@ -3,7 +3,8 @@
 // private instance, opens the dashboard in Debian's chromium and, every sample period
 // (SOAK_SAMPLE_SEC, default 60 s), records after a forced GC: main-thread and worker JS
 // heap (CDP Runtime.getHeapUsage on the page and on the worker target), renderer RSS
-// (/proc of the chromium renderer processes we started), list update latency p50/p95
+// (/proc of the chromium renderer processes we started), DOM nodes and event listeners
+// (CDP Memory.getDOMCounters), list update latency p50/p95
 // (delta receipt in the worker to DOM commit) and detail-open latency p95 (click to
 // modal rendered; one open every SOAK_DETAIL_MS, default 3000; 0 disables). Prints one line per sample and the slopes. A
 // benchmark: it prints figures, it does not pass or fail.
@@ -116,7 +117,7 @@ try {
   for (let i = 0; i < 50 && !workerSession; i++) await sleep(100);
   if (!workerSession) throw new Error('could not attach to the worker target');
   console.log(`soak: ${minutes} min at ${rate} tx/s, sample every ${sampleSec} s, instance ${stack.instance}, ${stack.base}`);
-  console.log('sample  t_min  main_heap_mb  worker_heap_mb  total_mb  renderer_rss_mb  list_p50_ms  list_p95_ms  list_n  detail_p95_ms  detail_n  gaps  tx_rows  page_part_p95  render_p95');
+  console.log('sample  t_min  main_heap_mb  worker_heap_mb  total_mb  renderer_rss_mb  list_p50_ms  list_p95_ms  list_n  detail_p95_ms  detail_n  gaps  tx_rows  page_part_p95  render_p95  dom_nodes  listeners');
 
   const end = t0 + minutes * 60000;
   let nextSample = t0 + sampleSec * 1000;
@@ -144,6 +145,7 @@ try {
       const main = await cdp.send('Runtime.getHeapUsage');
       await workerCall('HeapProfiler.collectGarbage');
       const wk = await workerCall('Runtime.getHeapUsage');
+      const dom = await cdp.send('Memory.getDOMCounters');
       const lat = await page.evaluate(() => window.__mp.takeLatency());
       const det = await page.evaluate(() => (window.__mpDetail ?? []).splice(0));
       const st = await page.evaluate(() => window.__mp.state());
@@ -161,11 +163,13 @@ try {
         txRows: st.diag.sizes.tx,
         pageP95: st.diag.metrics.ui_list_page_p95_ms,
         renderP95: st.diag.metrics.ui_render_commit_ms,
+        domNodes: dom.nodes,
+        listeners: dom.jsEventListeners,
       };
       s.totalMb = s.mainMb + s.workerMb;
       samples.push(s);
       console.log(
-        [samples.length, s.t.toFixed(2), s.mainMb.toFixed(2), s.workerMb.toFixed(2), s.totalMb.toFixed(2), s.rssMb.toFixed(1), s.listP50.toFixed(1), s.listP95.toFixed(1), s.listN, s.detailP95.toFixed(1), s.detailN, s.gaps, s.txRows, s.pageP95, s.renderP95]
+        [samples.length, s.t.toFixed(2), s.mainMb.toFixed(2), s.workerMb.toFixed(2), s.totalMb.toFixed(2), s.rssMb.toFixed(1), s.listP50.toFixed(1), s.listP95.toFixed(1), s.listN, s.detailP95.toFixed(1), s.detailN, s.gaps, s.txRows, s.pageP95, s.renderP95, s.domNodes, s.listeners]
           .map(String)
           .map((x, i) => x.padStart(i === 0 ? 6 : 8))
           .join(' '),
@@ -187,7 +191,7 @@ if (samples.length) {
   const maxDetail = Math.max(...samples.map((s) => s.detailP95));
   console.log(`heap (main+worker) max ${maxHeap.toFixed(2)} MB, slope ${heapSlope.toFixed(3)} MB/min over ${steady.length} samples`);
   console.log(`list update p95 max ${maxList.toFixed(1)} ms; detail open p95 max ${maxDetail.toFixed(1)} ms, slope ${detailSlope.toFixed(2)} ms/min`);
-  console.log(`renderer RSS max ${Math.max(...samples.map((s) => s.rssMb)).toFixed(1)} MB`);
+  console.log(`renderer RSS max ${Math.max(...samples.map((s) => s.rssMb)).toFixed(1)} MB, slope ${(slope(steady.map((s) => s.rssMb)) * perMin).toFixed(2)} MB/min; DOM nodes slope ${(slope(steady.map((s) => s.domNodes)) * perMin).toFixed(1)}/min (after GC)`);
   console.log(`targets: heap<60MB ${maxHeap < 60 ? 'met' : 'MISSED'}; list p95<100ms ${maxList < 100 ? 'met' : 'MISSED'}; detail p95<50ms ${maxDetail < 50 ? 'met' : 'MISSED'} (run 10 minutes for the real figure)`);
   mkdirSync(path.join(webUi, 'bench', 'out'), { recursive: true });
   writeFileSync(path.join(webUi, 'bench', 'out', 'soak.json'), JSON.stringify({ minutes, rate, sampleSec, samples, heapSlope, detailSlope }, null, 1));
