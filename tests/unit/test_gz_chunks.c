@@ -74,6 +74,18 @@ static void assert_inflates_to(const mp_gw_body_t *part, uint32_t crc, const mp_
     free(out);
 }
 
+/* One compression of body whose part must inflate back to it; *st gets the chunk counts. */
+static void compress_checked(mp_gw_body_t *body, const uint32_t *bounds, uint32_t n,
+                             mp_gw_gz_chunk_stats_t *st)
+{
+    mp_gw_body_t *gz = NULL;
+    uint32_t crc = 0;
+    *st = (mp_gw_gz_chunk_stats_t){0};
+    cr_assert_eq(mp_gw_gz_chunks_compress(chunks, z, &pool, body, bounds, n, &gz, &crc, st), 0);
+    assert_inflates_to(gz, crc, body);
+    mp_gw_body_unref(gz);
+}
+
 Test(gz_chunks, first_build_compresses_every_chunk_and_inflates_back)
 {
     uint32_t bounds[64], n;
@@ -116,10 +128,9 @@ Test(gz_chunks, rebuild_deflates_only_the_changed_chunk)
 Test(gz_chunks, shifted_chunks_are_found_by_content_not_position)
 {
     uint32_t bounds[64], n;
-    mp_gw_body_t *a = make_body(100, 1000, bounds, &n), *gz = NULL;
-    uint32_t crc;
-    cr_assert_eq(mp_gw_gz_chunks_compress(chunks, z, &pool, a, bounds, n, &gz, &crc, NULL), 0);
-    mp_gw_body_unref(gz);
+    mp_gw_body_t *a = make_body(100, 1000, bounds, &n);
+    mp_gw_gz_chunk_stats_t st;
+    compress_checked(a, bounds, n, &st);
     /* A new first chunk in front of the same 10 chunks (newest first, as tx.main). */
     mp_gw_body_t *b;
     cr_assert_eq(mp_gw_body_get(&pool, a->len + 64, &b), 0);
@@ -130,12 +141,9 @@ Test(gz_chunks, shifted_chunks_are_found_by_content_not_position)
     cr_assert_eq(mp_gw_body_append(b, a->data, a->len), 0);
     for (uint32_t i = 0; i < n; i++)
         nb[k++] = base + bounds[i];
-    mp_gw_gz_chunk_stats_t st = {0};
-    cr_assert_eq(mp_gw_gz_chunks_compress(chunks, z, &pool, b, nb, k, &gz, &crc, &st), 0);
+    compress_checked(b, nb, k, &st);
     cr_assert_eq(st.compressed, 1);
     cr_assert_eq(st.reused, 10);
-    assert_inflates_to(gz, crc, b);
-    mp_gw_body_unref(gz);
     mp_gw_body_unref(a);
     mp_gw_body_unref(b);
 }
@@ -154,28 +162,25 @@ Test(gz_chunks, bounds_that_do_not_cover_the_body_are_refused_and_change_nothing
     cr_assert_null(gz);
     cr_assert_eq(crc, 7);
     /* The state is still empty: the next build compresses everything. */
-    mp_gw_gz_chunk_stats_t st = {0};
-    cr_assert_eq(mp_gw_gz_chunks_compress(chunks, z, &pool, a, bounds, n, &gz, &crc, &st), 0);
+    mp_gw_gz_chunk_stats_t st;
+    compress_checked(a, bounds, n, &st);
     cr_assert_eq(st.reused, 0);
     cr_assert_eq(st.compressed, n);
-    assert_inflates_to(gz, crc, a);
-    mp_gw_body_unref(gz);
     mp_gw_body_unref(a);
 }
 
 Test(gz_chunks, reset_forgets_the_previous_build)
 {
     uint32_t bounds[64], n;
-    mp_gw_body_t *a = make_body(50, 1000, bounds, &n), *gz = NULL;
-    uint32_t crc;
-    cr_assert_eq(mp_gw_gz_chunks_compress(chunks, z, &pool, a, bounds, n, &gz, &crc, NULL), 0);
-    mp_gw_body_unref(gz);
+    mp_gw_body_t *a = make_body(50, 1000, bounds, &n);
+    mp_gw_gz_chunk_stats_t st;
+    compress_checked(a, bounds, n, &st);
+    compress_checked(a, bounds, n, &st);
+    cr_assert_eq(st.reused, n, "the same body again: every chunk reused");
     mp_gw_gz_chunks_reset(chunks);
-    mp_gw_gz_chunk_stats_t st = {0};
-    cr_assert_eq(mp_gw_gz_chunks_compress(chunks, z, &pool, a, bounds, n, &gz, &crc, &st), 0);
+    compress_checked(a, bounds, n, &st);
     cr_assert_eq(st.reused, 0);
     cr_assert_eq(st.compressed, n);
-    mp_gw_body_unref(gz);
     mp_gw_body_unref(a);
 }
 
