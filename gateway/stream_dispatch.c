@@ -477,9 +477,12 @@ static void follow(mp_gw_stream_hub_t *h)
     memo_clear(h); /* its frames carry the marks about to change */
     mp_rm_read_marks(rm, &h->marks);
     uint64_t newest = mp_rm_journal_newest(rm);
-    if (h->cursor == 0 || h->rm_gen != h->regions->rm_gen || newest < h->cursor) {
-        /* First tick, or a new region (seqs restart): everyone following resyncs. */
-        if (h->cursor != 0) {
+    if (!h->following || h->rm_gen != h->regions->rm_gen || newest < h->cursor) {
+        /* First tick, or a new region (seqs restart): everyone following resyncs. The
+         * journal may still be empty here (cursor 0): "not following yet" is its own flag,
+         * or a session identified at seq 0 would have the first changes skipped when the
+         * next tick took cursor 0 for a first tick again. */
+        if (h->following) {
             mp_log("stream follower: %s (journal seq %" PRIu64 " after %" PRIu64
                    "): every following channel resyncs",
                    h->rm_gen != h->regions->rm_gen ? "the read-model region was mapped again"
@@ -492,6 +495,7 @@ static void follow(mp_gw_stream_hub_t *h)
             mp_gw_feed_clear(&h->feed[ch]);
         h->cursor = newest;
         h->rm_gen = h->regions->rm_gen;
+        h->following = true;
         return;
     }
     if (newest > h->cursor) {
@@ -619,7 +623,7 @@ void mp_gw_dispatch_stop(mp_gw_stream_hub_t *h)
 
 uint64_t mp_gw_dispatch_cursor(mp_gw_stream_hub_t *h)
 {
-    if (h->cursor == 0) follow(h);
+    if (!h->following) follow(h);
     return h->cursor;
 }
 

@@ -87,7 +87,8 @@ typedef struct mp_gw_stream_hub {
     uint32_t session_count;
     bool draining;
     /* journal follower */
-    uint64_t cursor;     /* newest journal seq fanned out; 0 before the first tick */
+    uint64_t cursor;     /* newest journal seq fanned out (0: the journal was empty) */
+    bool following;      /* cursor is set: the first tick with a mapped region happened */
     uint64_t rm_gen;     /* mapping the cursor belongs to */
     mp_rm_marks_t marks; /* read at each tick: batch watermarks */
     /* recent[seq & (MP_GW_STREAM_RECENT - 1)]: the record of seq when its seq matches, so a

@@ -128,7 +128,41 @@ for window in 256 64 3; do
         fail "crowd client (credit $window) differs from the dump; gateway: $(snapshot_counters); the client: $(tail -1 "$WORK/crowd-$window.out"); channel seqs: $(for ch in tx.main feature.main opportunity.main chain.main market.main; do "$BIN_SHM" dump $ch --json --instance "$INST_C" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["channel"], d["seq"], end="; ")'; done)"
 done
 echo "crowd: $(tail -qn1 "$WORK"/crowd-*.out | tr '\n' ' ')"
+
+# ---- (e) a client that bootstraps before the read model committed anything: snapshot
+# seq 0, then every change from the first one on (a fresh stack, or a browser that is
+# quicker than the first commit). The readmodel and gateway run before ingest exists.
+INST_E="$INSTANCE-early"
+PORT_E=$(free_port)
+"$BIN_RM" --instance "$INST_E" 2>"$WORK/$INST_E.rm.log" &
+track $!
+wait_until 10 test -e "/dev/shm/mempulse.$INST_E.readmodel" || fail "readmodel ($INST_E) created no region"
+"$BIN_GW" --instance "$INST_E" --listen "127.0.0.1:$PORT_E" --static '' 2>"$WORK/$INST_E.gw.log" &
+track $!
+empty_snapshot() {
+    python3 -c 'import json,sys,urllib.request; d=json.load(urllib.request.urlopen("http://127.0.0.1:%s/dashboard/snapshot-v2" % sys.argv[1], timeout=2)); sys.exit(d["snapshot_seq"] != 0)' "$PORT_E"
+}
+wait_until 20 empty_snapshot || fail "no snapshot with seq 0 from the gateway ($INST_E): $(cat "$WORK/$INST_E.gw.log")"
+FOLLOW_QUIET_MS=3000 FOLLOW_TRACE="$WORK/early.trace" CLIENT_TIMEOUT_MS=60000 timeout 70 node "$CLIENT" follow "$PORT_E" 2000 50 \
+    "$WORK/early.json" "$WORK/early.reached" "$WORK/early.stop" >"$WORK/early.out" 2>&1 &
+early=$!
+track $early
+wait_until 10 grep -q snapshot_seq "$WORK/early.trace" || fail "early client: no snapshot: $(cat "$WORK/early.out")"
+sleep 1 # IDENTIFY at snapshot_seq 0 and READY, before the first event exists
+"$BIN_INGEST" --instance "$INST_E" --source synthetic --rate 300 --seed 14 2>"$WORK/$INST_E.ingest.log" &
+ingest_e=$!
+track $ingest_e
+wait_until 40 test -e "$WORK/early.reached" || fail "early client: $(cat "$WORK/early.out")"
+kill -TERM $ingest_e
+wait_until 20 exited $ingest_e || fail "ingest ($INST_E) did not exit after SIGTERM"
+touch "$WORK/early.stop"
+wait $early || fail "early client: $(cat "$WORK/early.out")"
+python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); assert r["snapshot_seq"] == 0, r' "$WORK/early.out" ||
+    fail "the early client's snapshot was not taken before the first commit: $(cat "$WORK/early.out")"
+same_as_dump "$INST_E" "$WORK/early.json" ||
+    fail "a client that bootstrapped at seq 0 differs from the dump: $(tail -1 "$WORK/early.out")"
+echo "early: $(tail -1 "$WORK/early.out")"
 for log in "$WORK"/*.gw.log "$WORK"/*.rm.log "$WORK"/*.ingest.log; do
     if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$log"; then fail "sanitizer report in $log: $(grep -m3 -E 'Sanitizer|runtime error' "$log")"; fi
 done
-pass "100k-delta chain == dump, RESYNC_REQUIRED + client rule, SUBSCRIBE/UNSUBSCRIBE, clients in every credit state converge, RESUME after a long gap"
+pass "100k-delta chain == dump, RESYNC_REQUIRED + client rule, SUBSCRIBE/UNSUBSCRIBE, clients in every credit state converge, a client from seq 0 converges, RESUME after a long gap"
