@@ -6,7 +6,8 @@
 // (/proc of the chromium renderer processes we started), DOM nodes and event listeners
 // (CDP Memory.getDOMCounters), list update latency p50/p95
 // (delta receipt in the worker to DOM commit) and detail-open latency p95 (click to
-// modal rendered; one open every SOAK_DETAIL_MS, default 3000; 0 disables). Prints one line per sample and the slopes. A
+// modal rendered; one open every SOAK_DETAIL_MS, default 3000; 0 disables; SOAK_PAUSE=1
+// pauses the list). Prints one line per sample and the slopes. A
 // benchmark: it prints figures, it does not pass or fail.
 // Targets (10 min): heap < 60 MB and not growing, list p95 < 100 ms, detail p95 < 50 ms
 // with no upward trend.
@@ -20,6 +21,9 @@ const minutes = Number(process.argv[2] ?? 10);
 const sampleSec = Number(process.env.SOAK_SAMPLE_SEC ?? 60);
 const rate = Number(process.env.SOAK_RATE ?? 500);
 const detailEvery = Number(process.env.SOAK_DETAIL_MS ?? 3000); // 0: no detail opens
+// SOAK_PAUSE=1 presses the list's Pause first: the stream and the worker go on, the
+// transaction list stops redrawing (to tell what the renderer's memory follows).
+const pauseList = process.env.SOAK_PAUSE === '1';
 if (!(minutes > 0) || !(sampleSec > 0)) {
   console.error('usage: node bench/soak.mjs [minutes] (SOAK_SAMPLE_SEC, SOAK_RATE, BUILD env)');
   process.exit(2);
@@ -116,9 +120,10 @@ try {
   const t0 = Date.now();
   for (let i = 0; i < 50 && !workerSession; i++) await sleep(100);
   if (!workerSession) throw new Error('could not attach to the worker target');
-  console.log(`soak: ${minutes} min at ${rate} tx/s, sample every ${sampleSec} s, instance ${stack.instance}, ${stack.base}`);
+  console.log(`soak: ${minutes} min at ${rate} tx/s, sample every ${sampleSec} s, instance ${stack.instance}, ${stack.base}${pauseList ? ', list paused' : ''}`);
   console.log('sample  t_min  main_heap_mb  worker_heap_mb  total_mb  renderer_rss_mb  list_p50_ms  list_p95_ms  list_n  detail_p95_ms  detail_n  gaps  tx_rows  page_part_p95  render_p95  dom_nodes  listeners');
 
+  if (pauseList) await page.click('#tx-pause');
   const end = t0 + minutes * 60000;
   let nextSample = t0 + sampleSec * 1000;
   while (Date.now() < end + 500) {
