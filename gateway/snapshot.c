@@ -11,6 +11,7 @@
 #include "gateway/prom.h"
 #include "readmodel/rm_json.h"
 #include "readmodel/rm_reader.h"
+#include "shm/checkpoint.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -209,14 +210,13 @@ static int bounds_push(bounds_t *b, uint32_t end)
  * same chunks, whatever changed elsewhere in the section. */
 static int maybe_end_chunk(list_ctx_t *c, uint8_t list, mp_rm_kind_t kind, const void *entity)
 {
+    uint32_t end = (uint32_t)c->lists[list]->len, len = end - c->chunk_start[list];
+    if (len < MP_GW_GZ_CHUNK_MIN) return 0; /* too small to end: no id to hash */
     mp_rm_id_t id;
     uint8_t id_len;
     mp_rm_entity_id(kind, entity, &id, &id_len);
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned i = 0; i < id_len; i++)
-        h = (h ^ id.bytes[i]) * 0x100000001b3ull;
-    uint32_t end = (uint32_t)c->lists[list]->len;
-    if (!mp_gw_gz_chunk_ends(h ^ (h >> 32), end - c->chunk_start[list])) return 0;
+    uint64_t h = mp_fingerprint(MP_FINGERPRINT_INIT, id.bytes, id_len);
+    if (!mp_gw_gz_chunk_ends(h ^ (h >> 32), len)) return 0;
     c->chunk_start[list] = end;
     return bounds_push(c->bounds[list], end);
 }

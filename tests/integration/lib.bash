@@ -68,6 +68,29 @@ for b in "$BIN_INGEST" "$BIN_SHM"; do
     [ -x "$b" ] || fail "missing $b (build first)"
 done
 
+# The read model's channels, in SPEC order.
+CHANNELS=(tx.main feature.main opportunity.main chain.main market.main)
+
+# dump_all INSTANCE PREFIX: `mempulse-shm dump` of every channel into PREFIX.CHANNEL.json.
+dump_all() {
+    local ch
+    for ch in "${CHANNELS[@]}"; do
+        "$BIN_SHM" dump "$ch" --instance "$1" --json >"$2.$ch.json" || fail "dump $ch of $1 failed"
+    done
+}
+
+# same_channels REF_PREFIX RUN_PREFIX WHAT: the dump_all files of a run equal the
+# reference's, byte for byte, and none is empty (an empty comparison proves nothing).
+same_channels() {
+    local ch items
+    for ch in "${CHANNELS[@]}"; do
+        cmp -s "$1.$ch.json" "$2.$ch.json" ||
+            fail "$ch differs from $3: $(diff <(tr ',' '\n' <"$1.$ch.json") <(tr ',' '\n' <"$2.$ch.json") | head -5)"
+        items=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$2.$ch.json")
+        [ "$items" -gt 0 ] || fail "$ch is empty: the comparison would prove nothing"
+    done
+}
+
 # same_as_dump INSTANCE STATE_JSON: a client's {channel: {id: seq}} equals mempulse-shm dump.
 same_as_dump() {
     python3 - "$BIN_SHM" "$1" "$2" <<'PY'

@@ -16,7 +16,6 @@ CLIENTS_JS="$ROOT/tests/integration/ops_stream_clients.js"
 # Our own directory (not lib.bash's WORK): config, run and log directories, client files.
 OPS=$(mktemp -d "/tmp/mempulse-ops.XXXXXX")
 CONF="$OPS/mempulse.conf"
-CHANNELS=(tx.main feature.main opportunity.main chain.main market.main)
 [ -x "$BIN_RM" ] || fail "missing $BIN_RM (build first)"
 [ -x "$BIN_GW" ] || fail "missing $BIN_GW (build first)"
 
@@ -117,13 +116,6 @@ applied() {
 try: r = json.load(sys.stdin)["readmodel"]
 except ValueError: r = None
 print(r["applied_seq"] if r else 0)'
-}
-
-dump_all() { # dump_all INSTANCE PREFIX
-    local ch
-    for ch in "${CHANNELS[@]}"; do
-        "$BIN_SHM" dump "$ch" --instance "$1" --json >"$2.$ch.json" || fail "dump $ch of $1 failed"
-    done
 }
 
 need_node() {

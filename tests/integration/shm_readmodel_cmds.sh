@@ -8,7 +8,6 @@
 
 BIN_RM="$BUILD/readmodel/mempulse-readmodel"
 [ -x "$BIN_RM" ] || fail "missing $BIN_RM (build first)"
-CHANNELS=(tx.main feature.main opportunity.main chain.main market.main)
 RM_REGION="/dev/shm/mempulse.$INSTANCE.readmodel"
 
 "$BIN_INGEST" --instance "$INSTANCE" --rate 2000 --seed 9 2>"$WORK/ingest.log" &
