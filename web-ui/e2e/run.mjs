@@ -170,6 +170,31 @@ const cases = [
     assert(await page.evaluate(() => document.activeElement?.closest('#tx-list') !== null), 'focus returns to the list');
   }],
 
+  ['hover prefetch: a resting pointer warms one detail; rows streaming under it do not', async () => {
+    const box = await page.locator('#tx-list').boundingBox();
+    await page.mouse.move(box.x + 200, box.y - 40); // off the list
+    const p0 = (await state()).diag.stats.prefetches;
+    await page.mouse.move(box.x + 200, box.y + 3 * 28 + 14, { steps: 4 });
+    const seen = await page.evaluate(() => {
+      const l = document.querySelector('#tx-list');
+      window.__overs = 0;
+      l.addEventListener('pointerover', () => window.__overs++);
+      return true;
+    });
+    await sleep(2500); // rows keep sliding under the parked pointer (200 tx/s)
+    const overs = await page.evaluate(() => window.__overs);
+    const p1 = (await state()).diag.stats.prefetches;
+    assert(seen && overs >= 5, `rows slid under the pointer (${overs} pointerover)`);
+    assert(p1 - p0 <= 1, `at most the rested-on row prefetched (${p1 - p0} for ${overs} rows sliding by)`);
+    // a move to another row and a rest there: that row is fetched once
+    await page.click('#tx-pause', { position: { x: 5, y: 5 } });
+    await sleep(200);
+    await page.mouse.move(box.x + 200, box.y + 6 * 28 + 14, { steps: 3 });
+    await until(async () => (await state()).diag.stats.prefetches === p1 + 1, 'a prefetch for the row rested on', 3000, 50);
+    await page.mouse.move(box.x + 200, box.y - 40);
+    await page.click('#tx-pause');
+  }],
+
   ['selected transaction survives memory-pressure eviction', async () => {
     await page.click('#tx-pause');
     await sleep(200);

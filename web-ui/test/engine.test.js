@@ -148,4 +148,24 @@ describe('engine protocol flow', () => {
     await until(() => engine.state === 'live' && engine.sync.get('tx.main').state === 'live');
     expect(ws2.sent.filter((m) => m.op === 'SUBSCRIBE')).toEqual([]);
   });
+
+  it('detail prefetches are rate-bounded: at most 8 in 2 s, however many the page asks', async () => {
+    const { fetched } = await live();
+    let now = 1_000_000;
+    engine.prefetchBudget.now = () => now;
+    const details = () => fetched.filter((u) => u.includes('/transactions/')).length;
+    for (let i = 0; i < 20; i++) {
+      engine.onPageMessage({ type: 'prefetch', hash: `0x${i}` });
+      await sleep(1); // each fetch answers at once: the in-flight bound is not what stops them
+    }
+    expect(details()).toBe(8);
+    expect(engine.stats.prefetchesRefused).toBe(12);
+    engine.onPageMessage({ type: 'prefetch', hash: '0x3' }); // cached: no fetch, no budget
+    now += 2000;
+    for (let i = 20; i < 30; i++) {
+      engine.onPageMessage({ type: 'prefetch', hash: `0x${i}` });
+      await sleep(1);
+    }
+    expect(details()).toBe(16);
+  });
 });

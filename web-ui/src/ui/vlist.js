@@ -5,6 +5,8 @@
 // active row (aria-activedescendant), Enter activates it.
 
 let nextId = 0;
+/** How long the pointer rests on a row before it counts as interest in it. */
+const HOVER_DWELL_MS = 150;
 
 export class VirtualList {
   /**
@@ -28,15 +30,12 @@ export class VirtualList {
     this.rangeQueued = false;
     el.addEventListener('scroll', () => this.#queueRange(), { passive: true });
     el.addEventListener('keydown', (e) => this.#key(e));
-    // hover intent: let the owner warm its detail cache for the row under the pointer
-    el.addEventListener('pointerover', (e) => {
-      const r = e.target.closest('.vrow');
-      if (r && !r.hidden && r !== this.hovered) {
-        this.hovered = r;
-        const row = this.rows[Number(r.dataset.index) - this.start];
-        if (row) this.o.onHover?.(row);
-      }
-    });
+    // Hover intent: the owner may warm its detail cache for the row the pointer rests on.
+    // Only real pointer movement counts (pointermove), then a dwell: rows streaming under
+    // a pointer parked on the list fire pointerover for every row that slides by (~50/s
+    // at 500 tx/s), which is no intent at all.
+    el.addEventListener('pointermove', (e) => this.#hoverMove(e.target));
+    el.addEventListener('pointerleave', () => this.#hoverCancel());
     el.addEventListener('click', (e) => {
       const r = e.target.closest('.vrow');
       if (!r || r.hidden) return;
@@ -49,6 +48,26 @@ export class VirtualList {
 
   visibleCount() {
     return Math.max(1, Math.ceil((this.el.clientHeight || 300) / this.rowH) + 2);
+  }
+
+  #hoverMove(target) {
+    const r = target.closest?.('.vrow');
+    const row = r && !r.hidden ? this.rows[Number(r.dataset.index) - this.start] : undefined;
+    const key = row === undefined ? undefined : this.o.key(row);
+    if (key === this.hoverKey) return;
+    this.#hoverCancel();
+    this.hoverKey = key;
+    if (row !== undefined && this.o.onHover)
+      this.hoverTimer = setTimeout(() => {
+        this.hoverTimer = 0;
+        this.o.onHover(row);
+      }, HOVER_DWELL_MS);
+  }
+
+  #hoverCancel() {
+    clearTimeout(this.hoverTimer);
+    this.hoverTimer = 0;
+    this.hoverKey = undefined;
   }
 
   #queueRange() {

@@ -40,6 +40,8 @@ export class Engine {
     this.credit = new CreditController({ channels: CHANNELS, initial: INITIAL_CREDIT });
     this.backoff = new Backoff();
     this.budget = new SendBudget();
+    // detail prefetches (hover, keyboard): at most 8 in any 2 s, whatever the page sends
+    this.prefetchBudget = new SendBudget({ max: 8, windowMs: 2000 });
     this.details = new DetailCache({ cap: this.caps.detailEntries, ttlMs: this.caps.detailTtlMs });
     this.fetcher = new Fetcher({ base, fetchFn });
     this.hb = new Heartbeat({
@@ -55,7 +57,7 @@ export class Engine {
     this.stats = {
       bootstraps: 0, connects: 0, resumes: 0, reconnects: 0, invalidSessions: 0, zombies: 0,
       gaps: 0, miniResyncs: 0, resyncRequired: 0, batches: 0, errors: 0, lastError: '',
-      frames: 0, slowFrames: 0, testDropped: 0, pressure: 0, lastClose: 0, prefetches: 0, heldForPage: 0,
+      frames: 0, slowFrames: 0, testDropped: 0, pressure: 0, lastClose: 0, prefetches: 0, prefetchesRefused: 0, heldForPage: 0,
     };
     this.resyncLog = []; // last mini-resyncs {channel, from, to}, bounded
     this.journalSeq = 0;
@@ -644,9 +646,15 @@ export class Engine {
     return p;
   }
 
-  // Hover / keyboard focus on a row: warm the cache (bounded: two in flight at most).
+  // Hover / keyboard focus on a row: warm the cache (bounded: two in flight at most, and
+  // the prefetch budget per 2 s).
   #prefetch(hash) {
     if (!hash || this.details.map.has(hash) || this.detailInflight.size >= 2) return;
+    if (!this.prefetchBudget.allow()) {
+      this.stats.prefetchesRefused++;
+      return;
+    }
+    this.prefetchBudget.spend();
     this.stats.prefetches++;
     this.#fetchDetail(hash).catch(() => {});
   }
