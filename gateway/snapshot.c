@@ -165,20 +165,6 @@ static int append_entity(mp_gw_body_t *b, unsigned *n, mp_rm_kind_t kind, const 
     return 0;
 }
 
-static size_t entity_size(unsigned kind)
-{
-    switch (kind) {
-    case MP_KIND_TX: return sizeof(mp_rm_tx_t);
-    case MP_KIND_FEATURE_TOP: return sizeof(mp_rm_feature_top_t);
-    case MP_KIND_FEATURE_RECENT: return sizeof(mp_rm_feature_recent_t);
-    case MP_KIND_OPPORTUNITY: return sizeof(mp_rm_opportunity_t);
-    case MP_KIND_CHAIN: return sizeof(mp_rm_chain_t);
-    case MP_KIND_FEE_MARKET: return sizeof(mp_rm_fee_market_t);
-    case MP_KIND_PRICE: return sizeof(mp_rm_price_t);
-    default: return 0;
-    }
-}
-
 typedef struct list_ctx {
     mp_gw_body_t *lists[2]; /* 0: "items" ("top" for feature.main); 1: "recent" rows */
     unsigned n[2];
@@ -228,7 +214,7 @@ static int visit(void *ctx, mp_rm_kind_t kind, const void *entity)
     list_ctx_t *c = ctx;
     uint8_t list = kind == MP_KIND_FEATURE_RECENT;
     mp_gw_body_t *b = c->lists[list];
-    size_t size = entity_size(kind);
+    size_t size = mp_rm_kind_size(kind);
     uint64_t seq = mp_rm_entity_seq(entity);
     uint64_t check = size ? mp_rm_check(entity, size) : 0;
     mp_gw_enc_loc_t loc;
@@ -561,7 +547,7 @@ static int encode_delta(mp_gw_snapshot_t *s, const mp_rm_marks_t *m,
         for (uint32_t i = 0; i < count && !ret; i++) {
             const mp_rm_delta_t *x = mp_gw_delta_item(d, i);
             if (x->entry.channel != ch || x->entry.op != MP_OP_UPSERT) continue;
-            if (x->entry.data_len != entity_size(x->entry.kind)) return -EPROTO;
+            if (x->entry.data_len != mp_rm_kind_size(x->entry.kind)) return -EPROTO;
             ret = append_entity(b, &n, (mp_rm_kind_t)x->entry.kind, &x->u);
         }
         if (!ret) ret = append_str(b, "],\"remove\":[");

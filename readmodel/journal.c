@@ -75,7 +75,7 @@ int mp_rm_journal_read(const mp_rm_region_t *rm, uint64_t seq, mp_rm_delta_t *ou
     uint32_t len = out->entry.data_len;
     uint64_t off = out->entry.data_pos & (dcap - 1);
     bool sane = out->entry.seq == seq && len <= sizeof out->u && off + len <= dcap;
-    if (sane && len) memcpy(out->u.bytes, rm->journal_data + off, len);
+    if (sane && len) memcpy(&out->u, rm->journal_data + off, len);
     /* Valid only if the floor did not pass seq while we copied (release in raise_floor). */
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&rm->ctl->journal_floor_seq, memory_order_relaxed) > seq) return -ERANGE;

@@ -19,16 +19,7 @@ uint64_t mp_rm_journal_append(mp_rm_writer_t *w, mp_rm_channel_t channel, mp_rm_
 /* A delta copied out by a reader. */
 typedef struct mp_rm_delta {
     mp_rm_journal_entry_t entry;
-    union {
-        mp_rm_tx_t tx;
-        mp_rm_feature_top_t top;
-        mp_rm_feature_recent_t recent;
-        mp_rm_opportunity_t opp;
-        mp_rm_chain_t chain;
-        mp_rm_fee_market_t fee;
-        mp_rm_price_t price;
-        uint8_t bytes[512];
-    } u;
+    mp_rm_entity_t u; /* entry.data_len bytes of it are the entity (none for a remove) */
 } mp_rm_delta_t;
 
 /* Reader: copies delta `seq`. Returns 0; -EAGAIN when seq is not yet published;

@@ -4,6 +4,7 @@
 #ifndef MP_RM_ENTITIES_H
 #define MP_RM_ENTITIES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proto/event.h"
@@ -212,5 +213,32 @@ typedef struct mp_rm_price {
     uint64_t updated_unix_ns;
 } mp_rm_price_t;
 _Static_assert(sizeof(mp_rm_price_t) == 64, "price layout");
+
+/* Any one entity, for code that copies entities of every kind (journal readers, tools). */
+typedef union mp_rm_entity {
+    mp_rm_tx_t tx;
+    mp_rm_feature_top_t top;
+    mp_rm_feature_recent_t recent;
+    mp_rm_opportunity_t opp;
+    mp_rm_chain_t chain;
+    mp_rm_fee_market_t fee;
+    mp_rm_price_t price;
+} mp_rm_entity_t;
+
+/* The entity struct size of a kind; 0 for a kind this layout does not define (a journal
+ * entry naming one is corrupt). */
+static inline size_t mp_rm_kind_size(unsigned kind)
+{
+    switch (kind) {
+    case MP_KIND_TX: return sizeof(mp_rm_tx_t);
+    case MP_KIND_FEATURE_TOP: return sizeof(mp_rm_feature_top_t);
+    case MP_KIND_FEATURE_RECENT: return sizeof(mp_rm_feature_recent_t);
+    case MP_KIND_OPPORTUNITY: return sizeof(mp_rm_opportunity_t);
+    case MP_KIND_CHAIN: return sizeof(mp_rm_chain_t);
+    case MP_KIND_FEE_MARKET: return sizeof(mp_rm_fee_market_t);
+    case MP_KIND_PRICE: return sizeof(mp_rm_price_t);
+    default: return 0;
+    }
+}
 
 #endif

@@ -20,15 +20,7 @@ typedef struct dump_item {
     uint8_t id_len;
     uint8_t kind; /* mp_rm_kind_t */
     uint8_t reserved[6];
-    union {
-        mp_rm_tx_t tx;
-        mp_rm_feature_top_t top;
-        mp_rm_feature_recent_t recent;
-        mp_rm_opportunity_t opp;
-        mp_rm_chain_t chain;
-        mp_rm_fee_market_t fee;
-        mp_rm_price_t price;
-    } u;
+    mp_rm_entity_t u;
 } dump_item_t;
 
 typedef struct dump_list {
@@ -36,24 +28,10 @@ typedef struct dump_list {
     size_t count, cap;
 } dump_list_t;
 
-static size_t entity_size(mp_rm_kind_t kind)
-{
-    switch (kind) {
-    case MP_KIND_TX: return sizeof(mp_rm_tx_t);
-    case MP_KIND_FEATURE_TOP: return sizeof(mp_rm_feature_top_t);
-    case MP_KIND_FEATURE_RECENT: return sizeof(mp_rm_feature_recent_t);
-    case MP_KIND_OPPORTUNITY: return sizeof(mp_rm_opportunity_t);
-    case MP_KIND_CHAIN: return sizeof(mp_rm_chain_t);
-    case MP_KIND_FEE_MARKET: return sizeof(mp_rm_fee_market_t);
-    case MP_KIND_PRICE: return sizeof(mp_rm_price_t);
-    }
-    return 0;
-}
-
 static int collect(void *ctx, mp_rm_kind_t kind, const void *entity)
 {
     dump_list_t *l = ctx;
-    size_t n = entity_size(kind);
+    size_t n = mp_rm_kind_size(kind);
     if (l->count == l->cap || n == 0) return 0; /* cannot happen: cap is the slot count */
     dump_item_t *it = &l->items[l->count++];
     mp_rm_entity_id(kind, entity, &it->id, &it->id_len);

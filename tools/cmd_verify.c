@@ -614,20 +614,6 @@ static enum verdict p_detail_slot(verify_t *v, const suspect_t *s)
 
 /* ---- journal and watermarks ---- */
 
-static size_t kind_size(unsigned kind)
-{
-    switch (kind) {
-    case MP_KIND_TX: return sizeof(mp_rm_tx_t);
-    case MP_KIND_FEATURE_TOP: return sizeof(mp_rm_feature_top_t);
-    case MP_KIND_FEATURE_RECENT: return sizeof(mp_rm_feature_recent_t);
-    case MP_KIND_OPPORTUNITY: return sizeof(mp_rm_opportunity_t);
-    case MP_KIND_CHAIN: return sizeof(mp_rm_chain_t);
-    case MP_KIND_FEE_MARKET: return sizeof(mp_rm_fee_market_t);
-    case MP_KIND_PRICE: return sizeof(mp_rm_price_t);
-    }
-    return 0;
-}
-
 static bool kind_on_channel(unsigned kind, unsigned ch)
 {
     switch (ch) {
@@ -673,7 +659,7 @@ static enum verdict p_journal_entry(verify_t *v, const suspect_t *s)
     if (e.op != MP_OP_RESET && !kind_on_channel(e.kind, e.channel))
         return failf(v, "entry %" PRIu64 ": kind %u does not belong on %s", seq, e.kind,
                      mp_rm_channel_name(e.channel));
-    size_t want = e.op == MP_OP_UPSERT ? kind_size(e.kind) : 0;
+    size_t want = e.op == MP_OP_UPSERT ? mp_rm_kind_size(e.kind) : 0;
     if (e.data_len != want)
         return failf(v, "entry %" PRIu64 " (%s): %u entity bytes, expected %zu", seq, op_name(e.op),
                      e.data_len, want);
