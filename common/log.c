@@ -1,6 +1,7 @@
 /* stderr logging with the program name as prefix. */
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -25,4 +26,13 @@ void mp_log(const char *fmt, ...)
     va_end(ap);
     /* One fprintf per line so concurrent writers to one log file do not interleave. */
     fprintf(stderr, "%s: %s\n", log_program, line);
+}
+
+int mp_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
 }

@@ -3,11 +3,11 @@
 #include "ingest/dumpster_csv.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/hex.h"
+#include "common/log.h"
 #include "ingest/rpc_tx.h"
 
 /* Header names of enum mp_dumpster_col, in its order. */
@@ -30,18 +30,6 @@ typedef struct field {
     size_t n;
 } field_t;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap); /* errlen 0: writes nothing */
-    va_end(ap);
-    return -EINVAL;
-}
-
 /* Splits a line into at most MP_DUMPSTER_MAX_COLUMNS fields. Returns the field count or
  * -EINVAL. A quoted field may hold commas and doubled quotes; it must be followed by a
  * comma or the line end. A field holding a line break cannot occur: lines arrive split. */
@@ -50,11 +38,11 @@ static int split_fields(const char *line, size_t len, field_t *f, char *err, siz
     size_t i = 0, k = 0;
     for (;;) {
         if (k == MP_DUMPSTER_MAX_COLUMNS)
-            return fail(err, errlen, "more than %d columns", MP_DUMPSTER_MAX_COLUMNS);
+            return mp_errf(err, errlen, "more than %d columns", MP_DUMPSTER_MAX_COLUMNS);
         if (i < len && line[i] == '"') {
             size_t j = i + 1;
             for (;;) {
-                if (j >= len) return fail(err, errlen, "column %zu: unterminated quote", k + 1);
+                if (j >= len) return mp_errf(err, errlen, "column %zu: unterminated quote", k + 1);
                 if (line[j] == '"') {
                     if (j + 1 < len && line[j + 1] == '"') {
                         j += 2;
@@ -68,12 +56,12 @@ static int split_fields(const char *line, size_t len, field_t *f, char *err, siz
             f[k].n = j - i - 1;
             i = j + 1;
             if (i < len && line[i] != ',')
-                return fail(err, errlen, "column %zu: text after closing quote", k + 1);
+                return mp_errf(err, errlen, "column %zu: text after closing quote", k + 1);
         } else {
             const char *comma = memchr(line + i, ',', len - i);
             size_t j = comma ? (size_t)(comma - line) : len;
             if (memchr(line + i, '"', j - i))
-                return fail(err, errlen, "column %zu: quote inside unquoted field", k + 1);
+                return mp_errf(err, errlen, "column %zu: quote inside unquoted field", k + 1);
             f[k].p = line + i;
             f[k].n = j - i;
             i = j;
@@ -118,13 +106,13 @@ int mp_dumpster_parse_header(mp_dumpster_header_t *h, const char *line, size_t l
             if (strlen(col_names[c]) != f[k].n || memcmp(col_names[c], f[k].p, f[k].n) != 0)
                 continue;
             if (h->index[c] != MP_DCOL_ABSENT)
-                return fail(err, errlen, "header: column '%s' appears twice", col_names[c]);
+                return mp_errf(err, errlen, "header: column '%s' appears twice", col_names[c]);
             h->index[c] = (uint8_t)k;
         }
     }
     for (size_t r = 0; r < sizeof required_cols / sizeof required_cols[0]; r++)
         if (h->index[required_cols[r]] == MP_DCOL_ABSENT)
-            return fail(err, errlen, "header: column '%s' missing", col_names[required_cols[r]]);
+            return mp_errf(err, errlen, "header: column '%s' missing", col_names[required_cols[r]]);
     return 0;
 }
 
@@ -178,7 +166,7 @@ static field_t col(const row_t *r, enum mp_dumpster_col c)
 
 static int bad(row_t *r, enum mp_dumpster_col c, const char *what)
 {
-    return fail(r->err, r->errlen, "column '%s': %s", col_names[c], what);
+    return mp_errf(r->err, r->errlen, "column '%s': %s", col_names[c], what);
 }
 
 static int num_u64(row_t *r, enum mp_dumpster_col c, uint64_t *out)
@@ -230,7 +218,7 @@ int mp_dumpster_parse_row(const mp_dumpster_header_t *h, const char *line, size_
     int n = split_fields(line, len, r.f, err, errlen);
     if (n < 0) return n;
     if (n != h->ncols)
-        return fail(err, errlen, "row has %d columns, header has %u", n, (unsigned)h->ncols);
+        return mp_errf(err, errlen, "row has %d columns, header has %u", n, (unsigned)h->ncols);
 
     if ((rc = num_u64(&r, MP_DCOL_TIMESTAMP_MS, time_ms))) return rc;
     if ((rc = bytes(&r, MP_DCOL_HASH, tx->hash, MP_HASH_LEN))) return rc;

@@ -3,24 +3,12 @@
 #include "ingest/rpc_tx.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/hex.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap); /* errlen 0: writes nothing */
-    va_end(ap);
-    return -EINVAL;
-}
+#include "common/log.h"
 
 static int hex_digit(char c)
 {
@@ -66,7 +54,7 @@ static int get_str(const json_t *obj, const char *name, const char **s, size_t *
 {
     json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v)) return fail(err, errlen, "field '%s': not a string", name);
+    if (!json_is_string(v)) return mp_errf(err, errlen, "field '%s': not a string", name);
     *s = json_string_value(v);
     *n = json_string_length(v);
     return 1;
@@ -74,7 +62,7 @@ static int get_str(const json_t *obj, const char *name, const char **s, size_t *
 
 static int missing(const char *name, char *err, size_t errlen)
 {
-    return fail(err, errlen, "field '%s': missing", name);
+    return mp_errf(err, errlen, "field '%s': missing", name);
 }
 
 /* Fixed-size byte field (hash, address). */
@@ -89,7 +77,7 @@ static int get_bytes(const json_t *obj, const char *name, uint8_t *out, size_t n
     if (rc == 0) return required ? missing(name, err, errlen) : 0;
     if (len < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') ||
         mp_hex_decode_fixed(out, n, s, len) < 0)
-        return fail(err, errlen, "field '%s': expected 0x and %zu hex digits", name, 2 * n);
+        return mp_errf(err, errlen, "field '%s': expected 0x and %zu hex digits", name, 2 * n);
     return 0;
 }
 
@@ -104,8 +92,8 @@ static int get_u64(const json_t *obj, const char *name, uint64_t *out, bool requ
     if (present) *present = rc == 1;
     if (rc == 0) return required ? missing(name, err, errlen) : 0;
     rc = mp_hex_u64(out, s, len);
-    if (rc == -ERANGE) return fail(err, errlen, "field '%s': exceeds 64 bits", name);
-    if (rc < 0) return fail(err, errlen, "field '%s': not a hex quantity", name);
+    if (rc == -ERANGE) return mp_errf(err, errlen, "field '%s': exceeds 64 bits", name);
+    if (rc < 0) return mp_errf(err, errlen, "field '%s': not a hex quantity", name);
     return 0;
 }
 
@@ -120,8 +108,8 @@ static int get_u256(const json_t *obj, const char *name, mp_u256_t *out, bool re
     if (present) *present = rc == 1;
     if (rc == 0) return required ? missing(name, err, errlen) : 0;
     rc = mp_rpc_hex_u256(out, s, len);
-    if (rc == -ERANGE) return fail(err, errlen, "field '%s': exceeds 256 bits", name);
-    if (rc < 0) return fail(err, errlen, "field '%s': not a hex quantity", name);
+    if (rc == -ERANGE) return mp_errf(err, errlen, "field '%s': exceeds 256 bits", name);
+    if (rc < 0) return mp_errf(err, errlen, "field '%s': not a hex quantity", name);
     return 0;
 }
 
@@ -149,8 +137,8 @@ static int get_input(const json_t *obj, mp_tx_seen_t *tx, uint8_t *input_buf, ch
     if (rc < 0) return rc;
     if (len < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') ||
         mp_hex_decode_prefix(input_buf, MP_INPUT_PREFIX_MAX, &full, s, len) < 0)
-        return fail(err, errlen, "field '%s': not 0x-prefixed hex bytes", name);
-    if (full > UINT32_MAX) return fail(err, errlen, "field '%s': longer than 4 GiB", name);
+        return mp_errf(err, errlen, "field '%s': not 0x-prefixed hex bytes", name);
+    if (full > UINT32_MAX) return mp_errf(err, errlen, "field '%s': longer than 4 GiB", name);
     tx->input_len = (uint32_t)full;
     tx->input_prefix_len = (uint32_t)(full < MP_INPUT_PREFIX_MAX ? full : MP_INPUT_PREFIX_MAX);
     tx->input_prefix = input_buf;
@@ -166,7 +154,7 @@ int mp_rpc_tx_from_json(const json_t *obj, uint64_t default_chain_id, mp_tx_seen
 
     if (errlen) err[0] = '\0';
     memset(tx, 0, sizeof *tx);
-    if (!json_is_object(obj)) return fail(err, errlen, "not a JSON object");
+    if (!json_is_object(obj)) return mp_errf(err, errlen, "not a JSON object");
 
     if ((rc = get_bytes(obj, "hash", tx->hash, MP_HASH_LEN, true, NULL, err, errlen))) return rc;
     if ((rc = get_bytes(obj, "from", tx->from, MP_ADDR_LEN, true, NULL, err, errlen))) return rc;
@@ -177,7 +165,7 @@ int mp_rpc_tx_from_json(const json_t *obj, uint64_t default_chain_id, mp_tx_seen
     if ((rc = get_u256(obj, "value", &tx->value, true, NULL, err, errlen))) return rc;
     if ((rc = get_input(obj, tx, input_buf, err, errlen))) return rc;
     if ((rc = get_u64(obj, "type", &type, false, NULL, err, errlen))) return rc;
-    if (type > UINT8_MAX) return fail(err, errlen, "field 'type': above 0xff");
+    if (type > UINT8_MAX) return mp_errf(err, errlen, "field 'type': above 0xff");
     tx->tx_type = (uint8_t)type;
     tx->chain_id = default_chain_id;
     if ((rc = get_u64(obj, "chainId", &tx->chain_id, false, NULL, err, errlen))) return rc;
