@@ -106,6 +106,7 @@ typedef struct eth_source {
     mp_eth_rpc_t rpc;
     uint8_t (*fetch_queue)[MP_HASH_LEN];
     uint32_t fetch_head, fetch_count;
+    uint64_t queue_full_drops; /* hashes announced while the fetch queue was full */
     mp_eth_window_t *seen;      /* hashes emitted as TX_SEEN */
     mp_eth_window_t *nonces;    /* from || nonce -> latest hash */
     mp_eth_window_t *mined_set; /* hashes marked mined: never reported as replaced */
@@ -284,7 +285,13 @@ static void issue_fetches(eth_source_t *s)
 static void queue_fetch(eth_source_t *s, const uint8_t hash[MP_HASH_LEN])
 {
     if (s->fetch_count == FETCH_QUEUE) {
+        /* The node announces faster than it answers our fetches: the hash is lost (the
+         * same socket carries the answers, so we cannot stop reading it). */
         s->stats[ST_FETCH_DROPPED].value++;
+        if (s->queue_full_drops++ % LOG_EVERY == 0)
+            mp_log("eth source: %s: fetch queue full (%u hashes waiting for bodies): %" PRIu64
+                   " announced hashes dropped so far",
+                   s->url, FETCH_QUEUE, s->queue_full_drops);
         return;
     }
     memcpy(s->fetch_queue[(s->fetch_head + s->fetch_count++) % FETCH_QUEUE], hash, MP_HASH_LEN);
@@ -765,10 +772,23 @@ static bool has_work(const eth_source_t *s)
     return s->out_count || s->mined || s->batch || s->fifo_head;
 }
 
+/* Hashes wait and at most half the fetch pipeline is in flight. The pipeline is then
+ * refilled before the buffered messages are handled, so the node answers fetches while we
+ * parse instead of the two taking turns. */
+static bool fetches_low(const eth_source_t *s)
+{
+    return s->ws && s->session_started && s->fetch_count &&
+           mp_eth_rpc_inflight(&s->rpc, MP_ETH_RPC_GET_TX) <= MAX_TX_INFLIGHT / 2;
+}
+
 static int eth_next(mp_source_t *base, mp_event_t *ev, uint64_t *wait_ns)
 {
     eth_source_t *s = (eth_source_t *)base;
     if (next_tick(s, ev)) return MP_SOURCE_EVENT;
+    if (fetches_low(s)) {
+        issue_fetches(s);
+        connection_step(s, 0); /* writes them */
+    }
     if (produce(s, ev)) return MP_SOURCE_EVENT;
     connection_step(s, has_work(s) ? 0 : PUMP_WAIT_NS);
     if (produce(s, ev)) return MP_SOURCE_EVENT;

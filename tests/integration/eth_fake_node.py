@@ -13,8 +13,8 @@ eth_subscribe, then misbehaves as told:
   badaccept a 101 response with a wrong Sec-WebSocket-Accept
   nobatch   refuses JSON-RPC batches (error with a null id), answers single requests;
             announces pending txs by hash only
-  flood     --flood N distinct full tx notifications as fast as the socket takes them
-            (for measuring, not for tests)
+  hashflood --flood N distinct pending hashes, faster than they are fetched: the
+            eth_getTransactionByHash requests are read and never answered
 Writes one line per event to --log (connections, client frames seen unmasked).
 With --tls-cert and --tls-key every connection is TLS (wss://).
 """
@@ -137,19 +137,20 @@ class Conn:
         self.s.sendall(struct.pack("!BBQ", 0x81, 127, 5 << 20) + b"{" * 1024)
         time.sleep(3)
 
-    def play_flood(self):
-        n, batch = FLOOD_N, []
-        for i in range(n):
-            body = json.dumps({"jsonrpc": "2.0", "method": "eth_subscription",
-                               "params": {"subscription": "0xaaaa", "result": tx(i + 1, i, 10**9)}})
-            b = body.encode()
-            batch.append(struct.pack("!BBH", 0x81, 126, len(b)) + b)
-            if len(batch) == 1000:
-                self.s.sendall(b"".join(batch))
-                batch = []
-        self.s.sendall(b"".join(batch))
-        self.log("flood sent %d" % n)
-        time.sleep(60)
+    def play_hashflood(self):
+        for start in range(0, FLOOD_N, 1000):
+            frames = []
+            for n in range(start + 1, min(start + 1000, FLOOD_N) + 1):
+                b = json.dumps({"jsonrpc": "2.0", "method": "eth_subscription",
+                                "params": {"subscription": "0xaaaa", "result": h(n)}}).encode()
+                frames.append(struct.pack("!BBH", 0x81, 126, len(b)) + b)
+            self.s.sendall(b"".join(frames))
+        self.log("hashflood sent %d" % FLOOD_N)
+        deadline = time.time() + 60
+        while time.time() < deadline:  # read the fetches, answer none
+            op, _ = self.read_message()
+            if op == 8:
+                return
 
     def play_nobatch(self):
         self.note(["0xaaaa", h(0x51)])
