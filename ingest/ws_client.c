@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "ingest/sock_io.h"
 #include "ingest/tls_io.h"
+#include "ingest/ws_handshake.h"
 
 #define RECV_BUF (512u * 1024u)
 #define SEND_BUF (256u * 1024u)
@@ -22,7 +23,6 @@
 /* Input handed to wslay per pump: bounds the messages one call can deliver. */
 #define RECV_BUDGET (256u * 1024u)
 #define CLOSE_LINGER_NS 500000000ull /* to flush our close frame once reading is over */
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct mp_ws_client {
     mp_sock_io_t *io;
@@ -37,7 +37,7 @@ struct mp_ws_client {
     uint64_t closing_deadline_ns; /* set when reading ended: how long the close may take */
     bool in_frame;   /* a frame's header arrived, its end not yet: EOF now is mid-frame */
     size_t budget;   /* input bytes wslay may still read in this pump */
-    char accept[32]; /* expected Sec-WebSocket-Accept */
+    char accept[MP_WS_ACCEPT_LEN + 1]; /* expected Sec-WebSocket-Accept */
     char *request;
     size_t request_len, request_off;
     mp_ws_on_message_fn on_message;
@@ -165,12 +165,7 @@ static int make_request(mp_ws_client_t *c, const mp_ws_config_t *cfg)
     if (getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) return -EIO;
     base64(key, sizeof key, nonce, sizeof nonce);
 
-    char cat[sizeof key + sizeof WS_GUID];
-    int n = snprintf(cat, sizeof cat, "%s%s", key, WS_GUID);
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    if (!EVP_Digest(cat, (size_t)n, md, &mdlen, EVP_sha1(), NULL)) return -EIO;
-    base64(c->accept, sizeof c->accept, md, mdlen);
+    if (mp_ws_accept_value(key, c->accept) != 0) return -EIO;
 
     const char *path = cfg->path && *cfg->path ? cfg->path : "/";
     bool v6 = strchr(cfg->host, ':') != NULL;
@@ -185,30 +180,6 @@ static int make_request(mp_ws_client_t *c, const mp_ws_config_t *cfg)
     }
     c->request_len = (size_t)len;
     return 0;
-}
-
-/* Finds header name (case-insensitive) in the response head [p, end); copies its trimmed
- * value into out. Returns 0 or -ENOENT. */
-static int header_value(const char *p, const char *end, const char *name, char *out, size_t cap)
-{
-    size_t nlen = strlen(name);
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol) eol = end;
-        if ((size_t)(eol - p) > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
-            const char *v = p + nlen + 1, *ve = eol;
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            size_t n = (size_t)(ve - v) < cap - 1 ? (size_t)(ve - v) : cap - 1;
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return 0;
-        }
-        p = eol + 1;
-    }
-    return -ENOENT;
 }
 
 static int start_wslay(mp_ws_client_t *c, size_t max_message)
@@ -249,7 +220,7 @@ static void read_response(mp_ws_client_t *c, size_t max_message)
         return;
     }
     char got[64];
-    if (header_value(head, end, "Sec-WebSocket-Accept", got, sizeof got) != 0 ||
+    if (mp_http_header_value(head, end, "Sec-WebSocket-Accept", got, sizeof got) != 0 ||
         strcmp(got, c->accept) != 0) {
         close_as(c, MP_WS_CLOSE_HANDSHAKE, "missing or wrong Sec-WebSocket-Accept");
         return;

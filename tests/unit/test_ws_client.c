@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "ingest/ws_client.h"
+#include "ingest/ws_handshake.h"
 
 typedef enum {
     SC_MESSAGE,
@@ -330,4 +331,32 @@ Test(ws_client, unresolvable_host_is_an_open_error)
     cr_expect_lt(mp_ws_client_open(&c, &cfg, err, sizeof err), 0);
     cr_expect_null(c);
     cr_expect_neq(strstr(err, "no-such-host.invalid"), NULL, "%s", err);
+}
+
+/* ---- the handshake helpers ---- */
+
+Test(ws_handshake, accept_value_is_the_rfc_6455_example)
+{
+    char out[MP_WS_ACCEPT_LEN + 1];
+    cr_assert_eq(mp_ws_accept_value("dGhlIHNhbXBsZSBub25jZQ==", out), 0);
+    cr_expect_str_eq(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="); /* RFC 6455 section 1.3 */
+    char long_key[80];
+    memset(long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    cr_expect_eq(mp_ws_accept_value(long_key, out), -EINVAL);
+}
+
+Test(ws_handshake, header_values_are_found_trimmed_and_bounded)
+{
+    static const char head[] = "HTTP/1.1 101 Switching Protocols\r\nupgrade:  websocket \r\n"
+                               "Sec-WebSocket-Accept:\tabc=\r\nX-Long: 0123456789\n\r\n";
+    const char *end = head + sizeof head - 1;
+    char v[10];
+    cr_assert_eq(mp_http_header_value(head, end, "Upgrade", v, sizeof v), 0);
+    cr_expect_str_eq(v, "websocket"); /* the name case-insensitive, the blanks trimmed */
+    cr_assert_eq(mp_http_header_value(head, end, "sec-websocket-accept", v, sizeof v), 0);
+    cr_expect_str_eq(v, "abc=");
+    cr_expect_eq(mp_http_header_value(head, end, "X-Long", v, sizeof v), -ENOSPC);
+    cr_expect_eq(mp_http_header_value(head, end, "Sec-WebSocket-Key", v, sizeof v), -ENOENT);
+    cr_expect_eq(mp_http_header_value(head, end, "Upgrad", v, sizeof v), -ENOENT);
 }

@@ -6,11 +6,11 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "tools/bench/bench_child.h"
 #include "tools/bench/http_load.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <jansson.h>
@@ -21,10 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define NGINX_BIN "/usr/sbin/nginx"
@@ -32,7 +30,6 @@
 #define MAX_DETAIL_PATHS 4096u
 #define SNAPSHOT_MAX_BYTES (256u << 20)
 #define READY_DEADLINE_MS 20000u
-#define STOP_GRACE_MS 5000u
 /* What a browser sends: the gateway answers full snapshots gzip-encoded, nginx serves the
  * same compressed bytes (gzip_static). */
 #define ACCEPT_GZIP "Accept-Encoding: gzip\r\n"
@@ -45,14 +42,8 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
-typedef struct child {
-    pid_t pid;
-    char name[32];
-    char log[PATH_MAX];
-} child_t;
-
 /* Every process this bench started and has not reaped yet; only these are ever signalled. */
-static child_t children[MAX_CHILDREN];
+static mp_bench_child_t children[MAX_CHILDREN];
 
 typedef struct bench_opts {
     unsigned conns, threads;
@@ -91,21 +82,8 @@ static double offered_rate(double configured, const run_figures_t *saturated)
 
 /* ---- child processes ---- */
 
-static void print_log_tail(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    char buf[2048];
-    off_t size = lseek(fd, 0, SEEK_END);
-    off_t from = size > (off_t)sizeof buf - 1 ? size - (off_t)sizeof buf + 1 : 0;
-    ssize_t n = pread(fd, buf, sizeof buf - 1, from);
-    close(fd);
-    if (n <= 0) return;
-    buf[n] = '\0';
-    fprintf(stderr, "--- last lines of %s ---\n%s--- end ---\n", path, buf);
-}
-
-/* Starts argv[0] with stdout and stderr into tmp/<name>.log; returns the slot or -1. */
+/* Starts argv[0] with stdout and stderr into tmp/<name>.log in a free slot of children;
+ * returns the slot or -1 (logged). */
 static int spawn(const bench_env_t *env, const char *name, char *const argv[])
 {
     int slot = -1;
@@ -119,77 +97,21 @@ static int spawn(const bench_env_t *env, const char *name, char *const argv[])
         mp_log("too many child processes");
         return -1;
     }
-    child_t *ch = &children[slot];
-    snprintf(ch->name, sizeof ch->name, "%s", name);
-    snprintf(ch->log, sizeof ch->log, "%s/%s.log", env->tmp, name);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        mp_log("fork for %s: %s", name, strerror(errno));
+    char log_path[PATH_MAX];
+    snprintf(log_path, sizeof log_path, "%s/%s.log", env->tmp, name);
+    int ret = mp_bench_child_spawn(&children[slot], name, log_path, argv);
+    if (ret) {
+        mp_log("fork for %s: %s", name, strerror(-ret));
         return -1;
     }
-    if (pid == 0) {
-        /* Dies with the bench even if the bench is killed outright. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(127);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int out = open(ch->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (out < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-            _exit(127);
-        execv(argv[0], argv);
-        dprintf(2, "gateway-bench: exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    ch->pid = pid;
     return slot;
-}
-
-/* True while the child in slot runs; reaps and reports it when it has exited. */
-static bool child_alive(int slot)
-{
-    child_t *ch = &children[slot];
-    if (!ch->pid) return false;
-    int st;
-    pid_t r = waitpid(ch->pid, &st, WNOHANG);
-    if (r == 0) return true;
-    if (WIFEXITED(st))
-        mp_log("%s (pid %d) exited with status %d", ch->name, (int)ch->pid, WEXITSTATUS(st));
-    else if (WIFSIGNALED(st))
-        mp_log("%s (pid %d) died of signal %d", ch->name, (int)ch->pid, WTERMSIG(st));
-    print_log_tail(ch->log);
-    ch->pid = 0;
-    return false;
-}
-
-/* SIGTERM, a bounded wait, then SIGKILL; the child is reaped either way. */
-static void child_stop(int slot)
-{
-    child_t *ch = &children[slot];
-    if (!ch->pid) return;
-    kill(ch->pid, SIGTERM);
-    uint64_t deadline = mp_mono_ns() + (uint64_t)STOP_GRACE_MS * 1000000u;
-    int st;
-    while (waitpid(ch->pid, &st, WNOHANG) == 0) {
-        if (mp_mono_ns() >= deadline) {
-            mp_log("%s (pid %d) still running %u ms after SIGTERM; killing it", ch->name,
-                   (int)ch->pid, STOP_GRACE_MS);
-            kill(ch->pid, SIGKILL);
-            waitpid(ch->pid, &st, 0);
-            break;
-        }
-        mp_sleep_ns(10000000u);
-    }
-    ch->pid = 0;
 }
 
 static void children_stop_all(void)
 {
     /* Newest first: the gateway before the readmodel before ingest. */
     for (int i = MAX_CHILDREN - 1; i >= 0; i--)
-        child_stop(i);
+        mp_bench_child_stop(&children[i]);
 }
 
 /* ---- helpers ---- */
@@ -238,7 +160,7 @@ static int wait_ready(uint16_t port, const char *path, uint32_t deadline_ms, con
     int last = 0;
     while (mp_mono_ns() < deadline && !stop_requested) {
         for (int i = 0; i < nslots; i++)
-            if (slots[i] >= 0 && !child_alive(slots[i])) return -ECHILD;
+            if (slots[i] >= 0 && !mp_bench_child_running(&children[slots[i]])) return -ECHILD;
         int status = 0;
         char *body = NULL;
         size_t len;
@@ -628,7 +550,7 @@ static int nginx_phase(const bench_env_t *env, const bench_opts_t *o, const snap
         *at = figures_of(r);
     }
 out_stop:
-    child_stop(slot);
+    mp_bench_child_stop(&children[slot]);
     free(r);
     return ret;
 }
