@@ -9,7 +9,8 @@ const ROWS = [
   ['head time', (c) => hhmmss(c.head_time_unix_ms)],
   ['base fee', (c) => `${gwei(c.base_fee)} gwei`],
   ['gas used', (c) => `${((c.gas_used_ratio ?? 0) * 100).toFixed(1)} %`],
-  ['block time', (c) => `${((c.avg_block_time_ms ?? 0) / 1000).toFixed(1)} s`],
+  // the average needs two blocks; until then there is none to show
+  ['block time', (c) => (c.avg_block_time_ms ? `${(c.avg_block_time_ms / 1000).toFixed(1)} s` : '—')],
   ['pending', (c) => num(c.pending_count)],
   // tx_rate_10s / tx_rate_60s are counts of transactions seen in those windows.
   ['tx/s (10 s / 60 s)', (c) => `${((c.tx_rate_10s ?? 0) / 10).toFixed(1)} / ${((c.tx_rate_60s ?? 0) / 60).toFixed(1)}`],

@@ -6,6 +6,8 @@ import 'uplot/dist/uPlot.min.css';
 import { keyValueRows } from '../vlist.js';
 import { gwei, num } from '../format.js';
 
+const MIN_SPAN_S = 60;
+
 export function mountMarket(chartEl, tableEl) {
   let plot = null;
   const make = (data) => {
@@ -16,7 +18,9 @@ export function mountMarket(chartEl, tableEl) {
         height: 170,
         legend: { show: true, live: false },
         cursor: { show: false },
-        scales: { x: { time: true }, y: { distr: 3 } },
+        // at least the last minute on the time axis: a young history is not stretched
+        // into sub-second ticks
+        scales: { x: { time: true, range: (u, min, max) => [Math.min(min, max - MIN_SPAN_S), max] }, y: { distr: 3 } },
         axes: [{ stroke: '#9aa4b2', grid: { stroke: '#273040' } }, { stroke: '#9aa4b2', grid: { stroke: '#273040' }, size: 50 }],
         series: [
           {},
