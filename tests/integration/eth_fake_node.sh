@@ -7,18 +7,14 @@
 # notification, a replacement, a hash-only notification fetched in a batch, an RPC error
 # counted, and a head whose block marks its transactions mined.
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/eth_lib.bash"
 
-python3 "$(dirname "$0")/eth_fake_node.py" --port-file "$WORK/port" --log "$WORK/node.log" \
-    --script badaccept,garbage,oversize,midframe,good 2>"$WORK/node.err" &
-track $!
-wait_until 10 test -s "$WORK/port" || fail "fake node did not start: $(cat "$WORK/node.err")"
-PORT=$(cat "$WORK/port")
+start_fake_node --script badaccept,garbage,oversize,midframe,good
 
-"$BIN_INGEST" --instance "$INSTANCE" --source "eth:ws://127.0.0.1:$PORT/rpc" 2>"$WORK/ingest.log" &
+"$BIN_INGEST" --instance "$INSTANCE" --source "eth:ws://127.0.0.1:$FAKE_NODE_PORT/rpc" 2>"$WORK/ingest.log" &
 ingest=$!
 track $ingest
 
-metric() { info_field "events.metrics.$1" 2>/dev/null || echo 0; }
 mined_twice() { [ "$("$BIN_SHM" tail --instance "$INSTANCE" --from 1 -n 1000 | grep -c '"type":"TX_MINED"')" = 2 ]; }
 wait_until 40 mined_twice ||
     fail "no TX_MINED pair; node log: $(cat "$WORK/node.log"); ingest log: $(cat "$WORK/ingest.log")"

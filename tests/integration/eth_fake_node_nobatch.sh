@@ -6,12 +6,9 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/eth_lib.bash"
 
-python3 "$(dirname "$0")/eth_fake_node.py" --port-file "$WORK/port" --log "$WORK/node.log" \
-    --script nobatch 2>"$WORK/node.err" &
-track $!
-wait_until 10 test -s "$WORK/port" || fail "fake node did not start: $(cat "$WORK/node.err")"
+start_fake_node --script nobatch
 
-"$BIN_INGEST" --instance "$INSTANCE" --eth-hashes-only --source "eth:ws://127.0.0.1:$(cat "$WORK/port")" \
+"$BIN_INGEST" --instance "$INSTANCE" --eth-hashes-only --source "eth:ws://127.0.0.1:$FAKE_NODE_PORT" \
     2>"$WORK/ingest.log" &
 ingest=$!
 track $ingest

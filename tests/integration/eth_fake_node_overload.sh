@@ -10,12 +10,9 @@
 FLOOD=20000
 IN_FLIGHT=128 # MAX_TX_INFLIGHT in ingest/eth_source.c
 QUEUE=16384   # FETCH_QUEUE
-python3 "$(dirname "$0")/eth_fake_node.py" --port-file "$WORK/port" --log "$WORK/node.log" \
-    --script hashflood --flood $FLOOD 2>"$WORK/node.err" &
-track $!
-wait_until 10 test -s "$WORK/port" || fail "fake node did not start: $(cat "$WORK/node.err")"
+start_fake_node --script hashflood --flood $FLOOD
 
-"$BIN_INGEST" --instance "$INSTANCE" --eth-hashes-only --source "eth:ws://127.0.0.1:$(cat "$WORK/port")" \
+"$BIN_INGEST" --instance "$INSTANCE" --eth-hashes-only --source "eth:ws://127.0.0.1:$FAKE_NODE_PORT" \
     2>"$WORK/ingest.log" &
 ingest=$!
 track $ingest

@@ -10,11 +10,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
     -subj /CN=mempulse-test -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>"$WORK/openssl.log" ||
     fail "cannot make a test certificate: $(cat "$WORK/openssl.log")"
-python3 "$(dirname "$0")/eth_fake_node.py" --port-file "$WORK/port" --log "$WORK/node.log" \
-    --script good --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" 2>"$WORK/node.err" &
-track $!
-wait_until 10 test -s "$WORK/port" || fail "fake node did not start: $(cat "$WORK/node.err")"
-URL="wss://127.0.0.1:$(cat "$WORK/port")/"
+start_fake_node --script good --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"
+URL="wss://127.0.0.1:$FAKE_NODE_PORT/"
 
 # Untrusted: the system store does not know the test certificate.
 UNTRUSTED="$INSTANCE-untrusted"

@@ -37,3 +37,13 @@ free_port() {
 metric() { info_field "events.metrics.$1" 2>/dev/null || echo 0; }
 metric_ge() { [ "$(metric "$1")" -ge "$2" ]; }
 metric_eq() { [ "$(metric "$1")" = "$2" ]; }
+
+# start_fake_node ARGS...: starts eth_fake_node.py (loopback, the port it chose in
+# $FAKE_NODE_PORT) with ARGS (--script ..., TLS files), logging to $WORK/node.log.
+start_fake_node() {
+    python3 "$(dirname "${BASH_SOURCE[0]}")/eth_fake_node.py" --port-file "$WORK/port" \
+        --log "$WORK/node.log" "$@" 2>"$WORK/node.err" &
+    track $!
+    wait_until 10 test -s "$WORK/port" || fail "fake node did not start: $(cat "$WORK/node.err")"
+    FAKE_NODE_PORT=$(cat "$WORK/port")
+}
