@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,4 +112,15 @@ int mp_bench_proc_cpu_ticks(pid_t pid, uint64_t *ticks)
         return -EPROTO;
     *ticks = ut + st;
     return 0;
+}
+
+int mp_bench_build_path(const char *rel, char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return n < 0 ? -errno : -EIO;
+    self[n] = '\0';
+    /* <build>/tools/bench/<bench> -> <build>/<rel> */
+    int len = snprintf(out, cap, "%s/../../%s", dirname(self), rel);
+    return len < 0 || (size_t)len >= cap ? -ENAMETOOLONG : 0;
 }

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,5 +45,10 @@ void mp_bench_print_log_tail(const char *path);
  * /proc/PID/stat. Returns 0, -errno when it cannot be opened, -EIO or -EPROTO when it
  * reads short or malformed. */
 int mp_bench_proc_cpu_ticks(pid_t pid, uint64_t *ticks);
+
+/* The path of program rel (such as "ingest/mempulse-ingest") in the build directory the
+ * running benchmark belongs to (benches live in <build>/tools/bench/). Returns 0, -errno
+ * when /proc/self/exe cannot be read, or -ENAMETOOLONG when out is too small. */
+int mp_bench_build_path(const char *rel, char *out, size_t cap);
 
 #endif

@@ -581,17 +581,6 @@ static void usage(FILE *out)
             HASH_WINDOW_DEFAULT, MP_ETH_FEED_SENDERS);
 }
 
-static int default_ingest(char *out, size_t cap)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return -errno;
-    self[n] = '\0';
-    /* <build>/tools/bench/eth-feed-bench -> <build>/ingest/mempulse-ingest */
-    int len = snprintf(out, cap, "%s/../../ingest/mempulse-ingest", dirname(self));
-    return len < 0 || (size_t)len >= cap ? -ENAMETOOLONG : 0;
-}
-
 /* Fills o from the command line. Returns 0 to run, 1 after --help (exit 0), 2 on a usage
  * error (exit 2, message logged). */
 static int parse_options(int argc, char **argv, bench_opts_t *o)
@@ -677,7 +666,7 @@ int main(int argc, char **argv)
                       .run_hashes = true};
     int ret = parse_options(argc, argv, &o);
     if (ret) return ret == 1 ? 0 : ret;
-    if (!o.ingest[0] && default_ingest(o.ingest, sizeof o.ingest)) {
+    if (!o.ingest[0] && mp_bench_build_path("ingest/mempulse-ingest", o.ingest, sizeof o.ingest)) {
         mp_log("cannot locate this build's mempulse-ingest; pass --ingest PATH");
         return 2;
     }

@@ -599,23 +599,17 @@ static void usage(FILE *out)
 
 static int find_binaries(bench_env_t *env)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        mp_log("readlink /proc/self/exe: %s", strerror(errno));
-        return -errno;
-    }
-    self[n] = '\0';
-    /* build/tools/bench/gateway-bench -> build/ */
-    char *dir = dirname(self);
-    snprintf(env->bin_ingest, sizeof env->bin_ingest, "%s/../../ingest/mempulse-ingest", dir);
-    snprintf(env->bin_readmodel, sizeof env->bin_readmodel, "%s/../../readmodel/mempulse-readmodel",
-             dir);
-    snprintf(env->bin_gateway, sizeof env->bin_gateway, "%s/../../gateway/mempulse-gateway", dir);
-    const char *bins[] = {env->bin_ingest, env->bin_readmodel, env->bin_gateway};
+    const char *progs[] = {"ingest/mempulse-ingest", "readmodel/mempulse-readmodel",
+                           "gateway/mempulse-gateway"};
+    char *paths[] = {env->bin_ingest, env->bin_readmodel, env->bin_gateway};
     for (int i = 0; i < 3; i++) {
-        if (access(bins[i], X_OK)) {
-            mp_log("%s is missing (%s); build it first: ninja -C <build dir>", bins[i],
+        int rc = mp_bench_build_path(progs[i], paths[i], sizeof env->bin_ingest);
+        if (rc) {
+            mp_log("the path of %s: %s", progs[i], strerror(-rc));
+            return rc;
+        }
+        if (access(paths[i], X_OK)) {
+            mp_log("%s is missing (%s); build it first: ninja -C <build dir>", paths[i],
                    strerror(errno));
             return -ENOENT;
         }
